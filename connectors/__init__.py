@@ -1,0 +1,1 @@
+"""Platform adapters (X, Facebook Pages, Instagram). They never import social_care."""

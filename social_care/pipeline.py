@@ -1,0 +1,195 @@
+"""Classify and draft: the steps between a stored mention and a reply waiting for approval.
+
+Work is claimed in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite
+serialises writers itself), so several processes can share the queue and no mention is
+classified or drafted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from social_care import models as m
+from social_care.classifier import Classification, Classifier
+from social_care.config import Config
+from social_care.db import session_scope
+from social_care.drafting import DraftRequest, draft_reply, lint_draft, needs_reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepReport:
+    processed: int = 0
+    seconds: float = 0.0
+
+
+def priority_of(classification: m.Classification, followers: int | None) -> float:
+    """Queue order: severity first, then complaint probability, then the author's reach."""
+    reach = math.log10((followers or 0) + 1)  # 0..~8
+    return classification.severity * 1000 + classification.complaint_score * 100 + reach * 10
+
+
+def _claim(session: Session, stage: m.MentionStage, limit: int) -> list[m.Mention]:
+    query = (
+        select(m.Mention)
+        .where(m.Mention.stage == stage)
+        .order_by(m.Mention.id)  # type: ignore[arg-type]
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(query).all())
+
+
+def classify_pending(engine: Engine, classifier: Classifier, *, limit: int = 256, batch_size: int = 32) -> StepReport:
+    """Classify up to ``limit`` new mentions; each batch commits with its classifications."""
+    report = StepReport()
+    started = time.perf_counter()
+    while report.processed < limit:
+        with session_scope(engine) as session:
+            mentions = _claim(session, m.MentionStage.NEW, min(batch_size, limit - report.processed))
+            if not mentions:
+                break
+            results = classifier.classify([mention.text for mention in mentions], batch_size=batch_size)
+            for mention, result in zip(mentions, results, strict=True):
+                session.add(_classification_row(mention, result, classifier))
+                mention.stage = m.MentionStage.CLASSIFIED
+                session.add(mention)
+            report.processed += len(mentions)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _classification_row(mention: m.Mention, result: Classification, classifier: Classifier) -> m.Classification:
+    assert mention.id is not None
+    return m.Classification(
+        mention_id=mention.id,
+        model_name=classifier.name,
+        model_version=classifier.version,
+        language=result.language,
+        sentiment=result.sentiment,
+        intent=result.intent,
+        complaint=result.complaint,
+        complaint_score=result.complaint_score,
+        categories=list(result.categories),
+        severity=result.severity,
+        remedy_due=result.remedy_due,
+        scores={
+            "sentiment": result.sentiment_scores,
+            "intent": result.intent_scores,
+            "categories": result.category_scores,
+            "severity": list(result.severity_scores),
+            "remedy_due": result.remedy_score,
+        },
+    )
+
+
+def _author_history(session: Session, mention: m.Mention) -> tuple[int, int]:
+    """Earlier mentions and earlier complaints by the same author (personalisation)."""
+    if mention.author_id is None:
+        return 0, 0
+    earlier = sa.and_(m.Mention.author_id == mention.author_id, m.Mention.id < mention.id)  # type: ignore[operator]
+    mentions = session.exec(select(sa.func.count()).select_from(m.Mention).where(earlier)).one()
+    complaints = session.exec(
+        select(sa.func.count())
+        .select_from(m.Mention)
+        .join(m.Classification, m.Classification.mention_id == m.Mention.id)  # type: ignore[arg-type]
+        .where(earlier, m.Classification.complaint.is_(True))  # type: ignore[attr-defined]
+    ).one()
+    return int(mentions), int(complaints)
+
+
+def draft_request_for(session: Session, mention: m.Mention, classification: m.Classification) -> DraftRequest:
+    author = session.get(m.Author, mention.author_id) if mention.author_id else None
+    prior_mentions, prior_complaints = _author_history(session, mention)
+    return DraftRequest(
+        platform=mention.platform,
+        text=mention.text,
+        language=classification.language,
+        author_handle=author.handle if author else None,
+        author_name=author.name if author else None,
+        intent=classification.intent,
+        sentiment=classification.sentiment,
+        complaint=classification.complaint,
+        categories=tuple(classification.categories),
+        severity=classification.severity,
+        remedy_due=classification.remedy_due,
+        is_own=mention.is_own,
+        prior_mentions=prior_mentions,
+        prior_complaints=prior_complaints,
+    )
+
+
+def templates_dir(config: Config) -> str:
+    folder = config.settings.reply_policy.templates_dir
+    if not folder:
+        return ""
+    path = Path(folder).expanduser()
+    return str(path if path.is_absolute() else config.base_dir / path)
+
+
+def draft_pending(engine: Engine, config: Config, *, limit: int = 256) -> StepReport:
+    """Draft a reply for each classified mention that needs one; the others are marked no_reply."""
+    report = StepReport()
+    started = time.perf_counter()
+    policy = config.settings.reply_policy.model_copy(update={"templates_dir": templates_dir(config)})
+    brand = config.brand
+    while report.processed < limit:
+        with session_scope(engine) as session:
+            mentions = _claim(session, m.MentionStage.CLASSIFIED, min(64, limit - report.processed))
+            if not mentions:
+                break
+            for mention in mentions:
+                classification = session.exec(
+                    select(m.Classification).where(m.Classification.mention_id == mention.id)
+                ).one()
+                request = draft_request_for(session, mention, classification)
+                wanted, _reason = needs_reply(request, policy)
+                if not wanted:
+                    mention.stage = m.MentionStage.NO_REPLY
+                    session.add(mention)
+                    continue
+                draft = draft_reply(request, brand=brand, policy=policy)
+                findings = lint_draft(draft.text, request, brand=brand, policy=policy)
+                author = session.get(m.Author, mention.author_id) if mention.author_id else None
+                row = m.ReplyDraft(
+                    mention_id=mention.id,  # type: ignore[arg-type]
+                    state=m.ReplyState.DRAFTED,
+                    text=draft.text,
+                    original_text=draft.text,
+                    language=draft.language,
+                    template=draft.template,
+                    lint=[_finding_dict(f) for f in findings],
+                    priority=priority_of(classification, author.followers if author else None),
+                )
+                session.add(row)
+                session.flush()
+                session.add(
+                    m.ReplyEvent(
+                        draft_id=row.id,  # type: ignore[arg-type]
+                        actor="system",
+                        action="drafted",
+                        from_state=None,
+                        to_state=m.ReplyState.DRAFTED.value,
+                        after_text=draft.text,
+                        note=draft.error,
+                    )
+                )
+                mention.stage = m.MentionStage.DRAFTED
+                session.add(mention)
+            report.processed += len(mentions)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _finding_dict(finding: Any) -> dict[str, str]:
+    return {"rule": finding.rule, "level": finding.level, "message": finding.message}
