@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from connectors import OPTION_TYPES, SECRET_NAMES
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.yaml")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_ENV = "SOCIAL_CARE_CONFIG"
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -205,8 +206,11 @@ class Config:
     def model_path(self) -> str:
         """A local model directory (relative to the config file) when it exists, else a Hugging Face id."""
         model = self.settings.classifier.model
-        local = _resolve_path(model, self.base_dir)
-        return str(local) if local.exists() else model
+        for base in (self.base_dir, PROJECT_ROOT):  # the project root serves the embedded defaults anywhere
+            local = _resolve_path(model, base)
+            if local.exists():
+                return str(local)
+        return model
 
     def account(self, name: str) -> Account:
         for account in self.settings.accounts:

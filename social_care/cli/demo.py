@@ -1,0 +1,76 @@
+"""`social-care demo`: the sandbox platform, the pipeline and the queue, on the embedded defaults."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from social_care import models as m
+from social_care.app import CycleReport, SocialCare
+from social_care.cli.common import console, err_console
+from social_care.users import add_user, list_users
+
+DEMO_USER = "demo"
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def start_sandbox(core: SocialCare, *, drip: bool):  # type: ignore[no-untyped-def]
+    """Start the sandbox platform in this process unless one already listens on the configured port."""
+    from social_care.sandbox import SandboxServer
+
+    settings = core.config.settings.sandbox
+    if _port_open(settings.host, settings.port):
+        err_console.print(f"using the sandbox platform already running at http://{settings.host}:{settings.port}/")
+        return None
+    server = SandboxServer(host=settings.host, port=settings.port, seed="demo",
+                           drip_seconds=(settings.drip_seconds or None) if drip else None)
+    server.start()
+    return server
+
+
+def _summary(report: CycleReport) -> str:
+    polled = ", ".join(f"{p.account} +{p.stored}" + ("" if p.status == m.AccountStatus.OK else f" ({p.status.value})")
+                       for p in report.polls)
+    sent = report.sent
+    return (f"polled {polled or 'nothing'}; classified {report.classified.processed}; drafted "
+            f"{report.drafted.processed}" + (f"; sent {sent.sent}" if sent and sent.sent else ""))
+
+
+def run_demo(core: SocialCare, *, once: bool, interval: float) -> None:
+    if not any(a.sandbox for a in core.config.settings.accounts):
+        raise ValueError("the demo needs at least one account with `sandbox: true` in the config")
+    if not any(u.name == DEMO_USER for u in list_users(core.engine)):
+        add_user(core.engine, DEMO_USER, m.Role.APPROVER, actor="demo")
+    server = start_sandbox(core, drip=not once)
+    try:
+        console.print(f"[bold]social-care demo[/] for {core.config.brand.name}: "
+                      f"database {core.config.database_url}, model {core.config.model_path}")
+        if server is not None:
+            console.print(f"sandbox platform: {server.base_url}/ (open it to see mentions and posted replies)")
+        seen = {r.id for r in core.queue(state=None, limit=100000)}
+        while True:
+            report = core.cycle(send=not once, only_due=False)
+            console.print(_summary(report), highlight=False)
+            new_rows = [r for r in core.queue(state="drafted", limit=1000) if r.id not in seen]
+            seen.update(r.id for r in new_rows)
+            if new_rows:
+                from social_care.cli.core import _queue_table
+
+                console.print(_queue_table(new_rows, f"{len(new_rows)} new drafts waiting for approval"))
+            if once:
+                counts = core.counts()
+                console.print(f"{counts['mentions']} mentions stored, {counts['drafted']} drafts waiting. Next: "
+                              f"`social-care queue`, `social-care approve ID --user {DEMO_USER}`, `social-care send`, "
+                              f"or `social-care review --user {DEMO_USER}`")
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("demo stopped")
+    finally:
+        if server is not None:
+            server.stop()

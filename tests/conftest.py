@@ -1,0 +1,178 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), configs pointing at a sandbox, the shipped model.
+
+PostgreSQL tests use the server at $SOCIAL_CARE_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+Each test gets a fresh database cloned from a migrated template. When no server answers, those
+tests are skipped with that reason, except under .ci/run (SOCIAL_CARE_REQUIRE_PG=1), where a
+missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from social_care.db import create_db_engine, upgrade
+
+PG_URL = os.environ.get("SOCIAL_CARE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("SOCIAL_CARE_REQUIRE_PG") == "1"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_counter = itertools.count()
+
+
+def _pg_admin_engine() -> Engine | None:
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("select 1"))
+    except sa.exc.OperationalError:
+        engine.dispose()
+        return None
+    return engine
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[tuple[Engine, str] | None]:
+    """A migrated template database to clone for each test (None when no server answers)."""
+    admin = _pg_admin_engine()
+    if admin is None:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (SOCIAL_CARE_REQUIRE_PG=1) but {PG_URL} does not answer")
+        yield None
+        return
+    name = f"sc_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name)
+    engine = create_db_engine(url.render_as_string(hide_password=False))
+    upgrade(engine)
+    engine.dispose()
+    yield admin, name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _fresh_pg_url(pg_template: tuple[Engine, str] | None) -> Iterator[str]:
+    if pg_template is None:
+        pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
+    admin, template = pg_template
+    name = f"sc_t_{os.getpid()}_{next(_counter)}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = create_db_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    else:
+        yield from _fresh_pg_url(request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture
+def pg_url(pg_template: tuple[Engine, str] | None) -> Iterator[str]:
+    """A migrated, empty PostgreSQL database (for tests that need PostgreSQL itself)."""
+    yield from _fresh_pg_url(pg_template)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+# --- records and a scripted connector, for tests of the core that need no platform -----------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+from typing import Any  # noqa: E402
+
+from connectors import (  # noqa: E402
+    AccountInfo,
+    Author,
+    FetchResult,
+    MentionRecord,
+    PostedReply,
+    QuarantinedItem,
+)
+
+T0 = datetime(2026, 11, 16, 12, 0, tzinfo=timezone.utc)
+
+
+def make_record(n: int, *, platform: str = "x", stream: str = "mentions", text: str | None = None,
+                author: str = "ana", is_own: bool = False, thread: str | None = None) -> MentionRecord:
+    return MentionRecord(
+        platform=platform, external_id=str(1000 + n), stream=stream,
+        text=text if text is not None else f"mention {n}", created_at=T0 + timedelta(minutes=n),
+        author=Author(external_id=f"u-{author}", handle=author, name=author.title(), followers=10 * n),
+        reply_ref={"tweet_id": str(1000 + n)}, thread_external_id=thread or str(1000 + n),
+        raw={"id": str(1000 + n)}, is_own=is_own,
+    )
+
+
+class ScriptedConnector:
+    """A connector whose pages are given by the test: each fetch returns the next scripted step."""
+
+    platform = "x"
+
+    def __init__(self, steps: list[Any] | None = None) -> None:
+        self.steps = list(steps or [])
+        self.posted: list[tuple[dict[str, Any], str]] = []
+        self.fail_post: Exception | None = None
+        self.crash_after_post = False
+
+    def check_credentials(self) -> AccountInfo:
+        return AccountInfo(external_id="1", handle="lojaaurora")
+
+    def streams(self) -> list[str]:
+        return ["mentions"]
+
+    def fetch(self, stream: str, cursor: dict[str, Any] | None) -> FetchResult:
+        step = self.steps.pop(0) if self.steps else FetchResult([], [], dict(cursor or {}))
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    def post_reply(self, reply_ref: dict[str, Any], text: str) -> PostedReply:
+        if self.fail_post is not None:
+            raise self.fail_post
+        self.posted.append((reply_ref, text))
+        if self.crash_after_post:
+            raise KeyboardInterrupt("crash after the platform accepted the post")
+        return PostedReply(external_id=f"r{len(self.posted)}")
+
+    def find_reply(self, reply_ref: dict[str, Any], text: str) -> PostedReply | None:
+        for i, (ref, posted_text) in enumerate(self.posted, 1):
+            if ref == reply_ref and posted_text == text:
+                return PostedReply(external_id=f"r{i}")
+        return None
+
+
+@pytest.fixture
+def scripted() -> type[ScriptedConnector]:
+    return ScriptedConnector
+
+
+@pytest.fixture
+def record() -> Any:
+    return make_record
+
+
+__all__ = ["QuarantinedItem", "FetchResult"]
