@@ -1,0 +1,19 @@
+"""Reply drafting: decide whether a mention needs a reply, draft it from templates, lint it against the policy."""
+
+from __future__ import annotations
+
+from .choices import needs_reply, reply_language
+from .lint import blocking, lint_draft
+from .models import Draft, DraftRequest, LintFinding
+from .render import draft_reply
+
+__all__ = [
+    "Draft",
+    "DraftRequest",
+    "LintFinding",
+    "blocking",
+    "draft_reply",
+    "lint_draft",
+    "needs_reply",
+    "reply_language",
+]
