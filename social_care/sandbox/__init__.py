@@ -1,0 +1,68 @@
+"""A local fake of the X API v2 and the Graph API (Facebook Pages, Instagram) for tests and demos."""
+
+from __future__ import annotations
+
+from social_care.sandbox.accounts import (
+    APP_SECRET,
+    BRAND_NAME,
+    FB_PAGE_ACCESS_TOKEN,
+    FB_PAGE_ID,
+    IG_ACCESS_TOKEN,
+    IG_USER_ID,
+    IG_USERNAME,
+    WEBHOOK_VERIFY_TOKEN,
+    X_ACCESS_TOKEN,
+    X_ACCESS_TOKEN_SECRET,
+    X_APP_BEARER_TOKEN,
+    X_CONSUMER_KEY,
+    X_CONSUMER_SECRET,
+    X_HANDLE,
+    X_USER_BEARER_TOKEN,
+    X_USER_ID,
+    sandbox_secrets,
+)
+from social_care.sandbox.faults import FAULT_KINDS, Fault, FaultPlan
+from social_care.sandbox.generator import generate_mentions
+from social_care.sandbox.server import SandboxServer, serve_forever
+from social_care.sandbox.state import SandboxState
+from social_care.sandbox.webhooks import (
+    deliver_webhook,
+    feed_comment_payload,
+    feed_post_payload,
+    instagram_comment_payload,
+    instagram_mention_payload,
+    signature_header,
+)
+
+__all__ = [
+    "APP_SECRET",
+    "BRAND_NAME",
+    "FAULT_KINDS",
+    "FB_PAGE_ACCESS_TOKEN",
+    "FB_PAGE_ID",
+    "Fault",
+    "FaultPlan",
+    "IG_ACCESS_TOKEN",
+    "IG_USERNAME",
+    "IG_USER_ID",
+    "SandboxServer",
+    "SandboxState",
+    "WEBHOOK_VERIFY_TOKEN",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "X_APP_BEARER_TOKEN",
+    "X_CONSUMER_KEY",
+    "X_CONSUMER_SECRET",
+    "X_HANDLE",
+    "X_USER_BEARER_TOKEN",
+    "X_USER_ID",
+    "deliver_webhook",
+    "feed_comment_payload",
+    "feed_post_payload",
+    "generate_mentions",
+    "instagram_comment_payload",
+    "instagram_mention_payload",
+    "sandbox_secrets",
+    "serve_forever",
+    "signature_header",
+]
