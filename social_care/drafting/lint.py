@@ -47,6 +47,20 @@ def _without_links(text: str) -> str:
     return v.EMAIL.sub(" ", v.URL.sub(" ", text))
 
 
+def _without_names(text: str, request: DraftRequest, brand: Brand, policy: ReplyPolicy) -> str:
+    """The text minus who it names (person, handle, brand, signature): a customer called "Troca" or
+    a brand called "Loja 24h" must not read as a remedy or a deadline."""
+    names = [
+        first_name(request.author_name),
+        clean_handle(request.author_handle, request.platform),
+        brand.name,
+        *policy.signature.values(),
+    ]
+    for name in sorted((n for n in names if n and n.strip()), key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name.strip())}(?!\w)", " ", text, flags=re.IGNORECASE)
+    return text
+
+
 def _check_empty(
     text: str, request: DraftRequest, brand: Brand, policy: ReplyPolicy
 ) -> list[LintFinding]:
@@ -161,6 +175,15 @@ def _check_promise(
     text: str, request: DraftRequest, brand: Brand, policy: ReplyPolicy
 ) -> list[LintFinding]:
     findings: list[LintFinding] = []
+    # The configured response times and WhatsApp number are the promises the brand made: remove
+    # them first, then the names, so that neither reads as an unconfigured deadline or remedy.
+    plain = _without_links(text)
+    for promised in brand.private_channel.response_time.values():
+        if promised.strip():
+            plain = re.sub(re.escape(promised.strip()), " ", plain, flags=re.IGNORECASE)
+    if brand.private_channel.whatsapp:
+        plain = plain.replace(brand.private_channel.whatsapp, " ")
+    text = _without_names(plain, request, brand, policy)
     allowed = allowed_remedies(request, policy)
     extra = sorted(_mentioned_remedies(text) - allowed)
     if extra:
@@ -173,13 +196,7 @@ def _check_promise(
                 f"(allowed: {', '.join(sorted(allowed)) or 'none'}).",
             )
         )
-    plain = _without_links(text)
-    for promised in brand.private_channel.response_time.values():
-        if promised.strip():
-            plain = re.sub(re.escape(promised.strip()), " ", plain, flags=re.IGNORECASE)
-    if brand.private_channel.whatsapp:  # a phone number's digits are not a deadline
-        plain = plain.replace(brand.private_channel.whatsapp, " ")
-    deadlines = sorted({m.group(0) for m in v.DEADLINES.finditer(plain)})
+    deadlines = sorted({m.group(0) for m in v.DEADLINES.finditer(text)})
     if deadlines:
         findings.append(
             _finding(
@@ -265,8 +282,11 @@ def _check_personal_data(
     findings = []
     for sentence in _SENTENCES.split(text):
         plain = v.URL.sub(" ", sentence)
-        data = v.PERSONAL_DATA.search(v.EMAIL.sub(" ", plain))
-        if data and v.DATA_REQUEST.search(plain) and not v.PRIVATE_CUE.search(plain):
+        # Names are removed only for the data and request words; the private-channel cue is read
+        # from the sentence as written (a brand name may be part of the support e-mail address).
+        words = _without_names(v.EMAIL.sub(" ", plain), request, brand, policy)
+        data = v.PERSONAL_DATA.search(words)
+        if data and v.DATA_REQUEST.search(words) and not v.PRIVATE_CUE.search(plain):
             findings.append(
                 _finding(
                     "personal_data_request",

@@ -5,31 +5,42 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# X handles are 1-15 of [A-Za-z0-9_]; Instagram allows dots and 30 characters. Anything else in
-# the field is not a handle the platform would deliver, so it is dropped rather than echoed.
-_HANDLE_RE = {"x": re.compile(r"[A-Za-z0-9_]"), "default": re.compile(r"[A-Za-z0-9_.]")}
-_HANDLE_MAX = {"x": 15, "default": 30}
+# X handles are 1-15 of [A-Za-z0-9_]; Instagram allows dots and 30 characters; Facebook usernames
+# up to 50. A value outside that is not a handle the platform would deliver: it is not used at
+# all, because "repairing" it could @mention somebody else.
+_HANDLE_RE = {
+    "x": re.compile(r"[A-Za-z0-9_]{1,15}"),
+    "instagram": re.compile(r"[A-Za-z0-9_.]{1,30}"),
+    "default": re.compile(r"[A-Za-z0-9_.]{1,50}"),
+}
 _NAME_MAX = 30
 _NAME_EXTRA = "'’-"
+# Courtesy titles are not first names ("Oi, Dr!").
+_TITLES = frozenset(
+    {"dr", "dra", "sr", "sra", "srta", "mr", "mrs", "ms", "miss", "prof", "profa", "don", "doña"}
+)
 
 
 def clean_handle(handle: str | None, platform: str) -> str | None:
-    """The handle without '@' and without characters no platform allows, or None."""
+    """The handle without its leading '@' when it is a valid handle for the platform, else None."""
     if not handle:
         return None
-    key = "x" if platform == "x" else "default"
-    kept = "".join(_HANDLE_RE[key].findall(handle.lstrip("@")))[: _HANDLE_MAX[key]]
-    return kept.strip(".") or None
+    candidate = handle.strip().removeprefix("@")
+    pattern = _HANDLE_RE.get(platform, _HANDLE_RE["default"])
+    return candidate if pattern.fullmatch(candidate) else None
 
 
 def first_name(name: str | None) -> str | None:
     """The first word of the display name made only of letters (emoji, markup, digits dropped)."""
     if not name:
         return None
-    for token in name.split():
+    tokens = name.split()
+    for index, token in enumerate(tokens):
         kept = "".join(
             ch for ch in token if unicodedata.category(ch)[0] in "LM" or ch in _NAME_EXTRA
         ).strip(_NAME_EXTRA)
+        if kept.lower() in _TITLES and index + 1 < len(tokens):
+            continue
         if any(unicodedata.category(ch)[0] == "L" for ch in kept):
             kept = unicodedata.normalize("NFC", kept)[:_NAME_MAX]
             # "ANA" and "ana" read as typos in a greeting; "McDonald" keeps its own casing.

@@ -69,7 +69,7 @@ REMEDY_WORDS: dict[str, re.Pattern[str]] = {
 }
 POLICY_NAMES = _any(
     r"pol[íi]tica\s+de\s+[^\W\d_]+(\s+(e|y)\s+[^\W\d_]+)?",
-    r"([^\W\d_]+\s+(and|&)\s+)?[^\W\d_]+\s+polic(y|ies)",
+    r"\b([^\W\d_]+\s+(and|&)\s+)?[^\W\d_]+\s+polic(y|ies)",
     r"trocas\s+e\s+devolu[çc][õo]es",
     r"cambios\s+y\s+devoluciones",
 )
@@ -85,7 +85,8 @@ DEADLINES = _any(
 )
 
 URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# The lookbehind keeps these linear on long runs of word characters (no retry mid-run).
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 PERSONAL_DATA = _any(
     r"n[úu]mero\s+d[oe]\s+(seu\s+|su\s+|tu\s+)?pedido",
@@ -131,7 +132,7 @@ PRIVATE_CUE = _any(
     r"mensagem\s+(privada|direta)",
     r"mensaje\s+(privado|directo)",
     r"\b(por|pelo|via|by|no|al|a\s+nuestro)\s+(e-?mail|correo)\b",
-    r"[\w.+-]+@[\w-]+(\.[\w-]+)+",
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+",
 )
 DM_WORDS = _any(
     r"\bdm\b",

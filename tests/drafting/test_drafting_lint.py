@@ -381,3 +381,28 @@ def test_x_reply_should_start_with_handle(lint: Callable, make_request: RequestF
     request = make_request(platform="x")
     assert found(lint("@ana_silva " + GOOD_PT, request), "addressed") == set()
     assert found(lint(GOOD_PT, request), "addressed") == {"warning"}
+
+
+# --- names are not words of the policy ----------------------------------------------------------
+
+
+def test_names_do_not_read_as_remedies_or_deadlines(
+    make_request: RequestFactory, policy: ReplyPolicy
+) -> None:
+    brand = Brand(
+        name="Loja 24h", private_channel=PrivateChannel(response_time={"pt": "em até 2 horas"})
+    )
+    request = make_request(
+        author_name="Troca Amanhã", categories=("customer_service",), remedy_due=False
+    )
+    text = "Oi, Troca! Sentimos muito e agradecemos o aviso. Nos chame na DM e te respondemos em até 2 horas.\nLoja 24h"
+    assert found(lint_draft(text, request, brand=brand, policy=policy), "promise") == set()
+
+
+def test_lint_stays_fast_on_long_text(lint: Callable, make_request: RequestFactory) -> None:
+    import time
+
+    pathological = "Oi, Ana! " + "a" * 8000 + " a@" * 2000 + " policy " * 500 + "<a " * 1000
+    started = time.perf_counter()
+    lint(pathological, make_request(platform="facebook"))
+    assert time.perf_counter() - started < 2.0

@@ -270,3 +270,21 @@ def test_same_request_same_draft(
         for i in range(12)
     }
     assert len(openings) > 1  # wording varies between mentions
+
+
+def test_first_name_and_handle_cleaning() -> None:
+    from social_care.drafting.people import clean_handle, first_name
+
+    assert first_name("ANA PAULA") == "Ana"
+    assert first_name("Dr. Roberto Carlos") == "Roberto"
+    assert first_name("🌸 maría josé") == "María"
+    assert first_name("McDonald Silva") == "McDonald"
+    assert (
+        first_name("{{ 7*7 }}") is None and first_name("12345") is None and first_name("") is None
+    )
+    assert clean_handle("@ana_silva", "x") == "ana_silva"
+    # An invalid handle is not "repaired" into somebody else's.
+    assert clean_handle("ana-silva", "x") is None
+    assert clean_handle("a" * 16, "x") is None
+    assert clean_handle("ana.silva", "instagram") == "ana.silva"
+    assert clean_handle("ana.silva", "x") is None
