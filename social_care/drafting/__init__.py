@@ -1,4 +1,4 @@
-"""Reply drafting: decide whether a mention needs a reply, draft it from templates, lint it against the policy."""
+"""Reply drafting: whether a mention needs a reply, a draft from templates, a policy lint."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Decisions derived from a request and the config: reply language, intent, main category, remedies, links."""
+"""Decisions from a request and the config: reply language, intent, main category, remedies, links."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def offered_remedies(request: DraftRequest, policy: ReplyPolicy) -> list[str]:
 
 
 def allowed_remedies(request: DraftRequest, policy: ReplyPolicy) -> set[str]:
-    """Every remedy the config allows for any of the request's categories (a human may address more)."""
+    """Remedies the config allows for any of the request's categories (a human may address more)."""
     allowed: set[str] = set()
     for category in request.categories:
         allowed.update(policy.remedies.get(category, []))

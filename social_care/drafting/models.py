@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DraftRequest:
-    """A classified mention that may get a reply. `text` is untrusted and never used as a template."""
+    """A classified mention that may get a reply. `text` is untrusted, never used as a template."""
 
     platform: str  # "x" | "facebook" | "instagram"
     text: str

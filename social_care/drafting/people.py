@@ -1,4 +1,4 @@
-"""How a reply addresses the person: a clean first name and @handle from untrusted profile fields."""
+"""How a reply addresses the person: a clean first name and @handle from untrusted profiles."""
 
 from __future__ import annotations
 

@@ -42,7 +42,10 @@ _CARE = {
         ),
     },
     "es": {
-        3: ("Entendemos tu molestia y vamos a dar prioridad a tu caso.", "Tu caso es prioridad."),
+        3: (
+            "Entendemos cómo te sientes y vamos a dar prioridad a tu caso.",
+            "Tu caso es prioridad.",
+        ),
         4: (
             "Entendemos totalmente tu frustración y queremos resolverlo contigo con total prioridad.",
             "Tu caso es prioridad.",

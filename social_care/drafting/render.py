@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import traceback
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,7 @@ def _folders(policy: ReplyPolicy) -> list[Path]:
 
 
 def _error_location(exc: BaseException, template: Template | None) -> str:
-    """ "file, line N" of a template error: syntax errors carry it, runtime errors are in the traceback."""
+    """Where a template error is: syntax errors carry it, runtime errors are in the traceback."""
     if isinstance(exc, TemplateSyntaxError):
         return f"{exc.filename or exc.name}, line {exc.lineno}"
     # Jinja rewrites tracebacks so that frames of compiled templates carry the template's file
@@ -135,8 +136,10 @@ def fit(text: str, limit: int | None) -> str:
     return f"{cut}…"[:limit]
 
 
-def _shape(make_body: Any, *, request: DraftRequest, lang: str, policy: ReplyPolicy) -> str:
-    """Try shorter variants until one fits: full, no signature, brief, tight, then trim sentences."""
+def _shape(
+    make_body: Callable[[bool, bool], str], *, request: DraftRequest, lang: str, policy: ReplyPolicy
+) -> str:
+    """Shorter variants until one fits: full, no signature, brief, tight, then trim sentences."""
     limit = max_length(request.platform, policy)
     signature = (policy.signature.get(lang) or "").strip()
     attempts = [(False, False, signature), (False, False, ""), (True, False, ""), (True, True, "")]
@@ -149,7 +152,7 @@ def _shape(make_body: Any, *, request: DraftRequest, lang: str, policy: ReplyPol
 
 
 def draft_reply(request: DraftRequest, *, brand: Brand, policy: ReplyPolicy) -> Draft:
-    """A reply draft for a mention; a broken template yields the safe generic draft, never an exception."""
+    """A reply draft; a broken template yields the safe generic draft, never an exception."""
     lang = reply_language(request, brand)
     intent = effective_intent(request)
     names = candidate_names(lang, intent, main_category(request), clamp_severity(request.severity))

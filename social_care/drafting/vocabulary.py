@@ -1,4 +1,4 @@
-"""Word patterns (pt, en, es) the policy lint recognises: thanks, apologies, remedies, personal data."""
+"""Word patterns (pt, en, es) the policy lint recognises: thanks, apology, remedies, personal data."""
 
 from __future__ import annotations
 

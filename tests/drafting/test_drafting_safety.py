@@ -1,4 +1,4 @@
-"""Broken or hostile input: template errors fall back with file and line, mention text is never run."""
+"""Broken or hostile input: template errors fall back with file and line; mentions never run."""
 
 from __future__ import annotations
 
