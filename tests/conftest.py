@@ -176,3 +176,57 @@ def record() -> Any:
 
 
 __all__ = ["QuarantinedItem", "FetchResult"]
+
+
+# --- the sandbox platform and a core wired to it -----------------------------------------------
+
+import yaml  # noqa: E402
+
+from social_care.config import DEFAULT_CONFIG_PATH, Config, parse_config  # noqa: E402
+
+
+def sandbox_config(tmp_path: Path, *, db_url: str, sandbox_url: str, **overrides: Any) -> Config:
+    """The shipped default config, with every account pointed at the given sandbox and database."""
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    data["data_dir"] = str(tmp_path / "data")
+    data["database"]["url"] = db_url
+    data["classifier"]["model"] = str(REPO_ROOT / data["classifier"]["model"])
+    for account in data["accounts"]:
+        account["base_url"] = sandbox_url
+        account["poll_interval_seconds"] = 5
+    data.update(overrides)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return parse_config(path.read_text(encoding="utf-8"), path=path, environ={})
+
+
+@pytest.fixture
+def sandbox_server() -> Iterator[Any]:
+    from social_care.sandbox import SandboxServer
+
+    server = SandboxServer(host="127.0.0.1", port=0, seed="demo")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def shipped_classifier() -> Any:
+    """The model shipped in models/ (loaded once per test session)."""
+    from social_care.classifier import load_classifier
+
+    config = parse_config(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"), environ={})
+    return load_classifier(config.model_path, threads=2)
+
+
+@pytest.fixture
+def sandbox_core(tmp_path: Path, db_url: str, sandbox_server: Any, shipped_classifier: Any) -> Iterator[Any]:
+    from social_care.app import SocialCare
+
+    config = sandbox_config(tmp_path, db_url=db_url, sandbox_url=sandbox_server.base_url)
+    core = SocialCare(config, classifier=shipped_classifier)
+    core.upgrade_db()
+    yield core
+    core.engine.dispose()

@@ -145,3 +145,16 @@ def test_every_platform_option_and_secret_is_documented_in_readme() -> None:
 
 def test_describe_keys_has_a_description_for_every_key() -> None:
     assert all(description for _key, _default, description in describe_keys())
+
+
+def test_readme_generated_tables_are_current(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("config_reference", REPO / "scripts" / "config_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    copy = tmp_path / "README.md"
+    copy.write_text((REPO / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    module.update_readme(copy)
+    assert copy.read_text(encoding="utf-8") == (REPO / "README.md").read_text(encoding="utf-8"), (
+        "README.md's generated tables are stale: run `.venv/bin/python scripts/config_reference.py --update-readme`")
