@@ -89,10 +89,14 @@ def classify_graph_error(
 
 @dataclass
 class Page:
-    """One page of an edge: its items, and whether it was the last one."""
+    """One page of an edge: its items, and the query of the next page (None on the last)."""
 
     items: list[Any]
-    has_next: bool
+    next_params: dict[str, str] | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_params is not None
 
 
 class GraphClient:
@@ -210,14 +214,19 @@ class GraphClient:
             if not isinstance(items, list):
                 raise TransientError(f"Graph page of {path} has no data list")
             next_url = (body.get("paging") or {}).get("next")
-            yield Page(items, bool(next_url))
-            if not next_url or number == max_pages:
+            next_params = (
+                {
+                    key: value
+                    for key, value in parse_qsl(urlsplit(next_url).query, keep_blank_values=True)
+                    if key not in ("access_token", "appsecret_proof")
+                }
+                if next_url
+                else None
+            )
+            yield Page(items, next_params)
+            if next_params is None or number == max_pages:
                 return
-            current = {
-                key: value
-                for key, value in parse_qsl(urlsplit(next_url).query, keep_blank_values=True)
-                if key not in ("access_token", "appsecret_proof")
-            }
+            current = next_params
 
 
 def _as_int(value: Any) -> int | None:

@@ -136,7 +136,8 @@ class InstagramConnector:
         """Comments and their replies on media whose comment count changed since the cursor.
 
         Instagram documents no ``since`` for comment edges, so each media keeps its own mark
-        (newest comment time and the ids at that second) and its last seen comment count.
+        (newest comment time and the ids at that second), its last seen comment count, and,
+        while a long comment list is read over several polls, the query of the next page.
         """
         lookback = self._lookback_start()
         per_media: dict[str, dict[str, Any]] = dict(cursor.get("media", {}))
@@ -160,7 +161,7 @@ class InstagramConnector:
                 listed.add(media_id)
                 count = int(media.get("comments_count") or 0)
                 known = per_media.get(media_id)
-                if known is None or int(known.get("count", -1)) != count:
+                if known is None or known.get("pending") or int(known.get("count", -1)) != count:
                     checked = int(known.get("checked", 0)) if known else 0
                     changed.append((checked, media_id, media.get("permalink"), count))
             if too_old:
@@ -169,28 +170,32 @@ class InstagramConnector:
         records: list[MentionRecord] = []
         quarantined: list[QuarantinedItem] = []
         now = int(self.clock().timestamp())
+        # Least recently checked first, so a capped poll rotates through all active media.
         for _, media_id, permalink, count in sorted(changed)[: self.options.max_media_per_poll]:
             state = per_media.get(media_id, {"since": None, "seen": [], "count": -1})
-            new_records, new_quarantined, complete, mark = self._comments_of_media(media_id, permalink, state)
+            new_records, new_quarantined, next_state = self._comments_of_media(media_id, permalink, state, count)
             records += new_records
             quarantined += new_quarantined
-            per_media[media_id] = {**mark, "count": count if complete else state.get("count", -1), "checked": now}
+            per_media[media_id] = {**next_state, "checked": now}
         return records, quarantined, {"media": per_media}
 
     def _comments_of_media(
-        self, media_id: str, permalink: str | None, state: dict[str, Any]
-    ) -> tuple[list[MentionRecord], list[QuarantinedItem], bool, dict[str, Any]]:
+        self, media_id: str, permalink: str | None, state: dict[str, Any], count: int
+    ) -> tuple[list[MentionRecord], list[QuarantinedItem], dict[str, Any]]:
         since = state.get("since")
         seen = set(state.get("seen", []))
+        pending = state.get("pending")
+        if pending:
+            request = dict(pending["next"])
+            newest, newest_ids = pending.get("newest"), set(pending.get("newest_ids", []))
+            count = int(pending.get("count", count))
+        else:
+            request = {"fields": COMMENT_FIELDS, "limit": self.options.page_size}
+            newest, newest_ids = None, set()
         records: list[MentionRecord] = []
         quarantined: list[QuarantinedItem] = []
-        newest, newest_ids = since, set(seen)
-        has_more = False
-        for page in self.client.pages(
-            f"{media_id}/comments",
-            {"fields": COMMENT_FIELDS, "limit": self.options.page_size},
-            self.options.max_pages_per_poll,
-        ):
+        next_params: dict[str, str] | None = None
+        for page in self.client.pages(f"{media_id}/comments", request, self.options.max_pages_per_poll):
             items: list[Any] = []
             for comment in page.items:
                 items.append(comment)
@@ -210,11 +215,16 @@ class InstagramConnector:
                     newest, newest_ids = moment, {parsed.record.external_id}
                 elif moment == newest:
                     newest_ids.add(parsed.record.external_id)
-            has_more = page.has_next
-        if has_more:
-            # Comments come newest first: keep the old mark until the whole list was read once.
-            return records, quarantined, False, {"since": since, "seen": sorted(seen)}
-        return records, quarantined, True, {"since": newest, "seen": sorted(newest_ids)}
+            next_params = page.next_params
+        if next_params is not None:
+            # Newest first: the mark moves only once the whole list was read; resume next poll.
+            resume = {"next": next_params, "newest": newest, "newest_ids": sorted(newest_ids), "count": count}
+            return records, quarantined, {"since": since, "seen": sorted(seen), "count": state.get("count", -1), "pending": resume}
+        if newest is None or (since is not None and newest < since):
+            return records, quarantined, {"since": since, "seen": sorted(seen), "count": count}
+        if newest == since:
+            newest_ids |= seen
+        return records, quarantined, {"since": newest, "seen": sorted(newest_ids), "count": count}
 
     # Mentions (from webhook ids) ---------------------------------------------------------
 
