@@ -7,14 +7,12 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from connectors import OPTION_TYPES, SECRET_NAMES, Connector, build_connector
+from connectors import Connector, build_connector
 from social_care import models as m
 from social_care.config import Account as AccountConfig
-from social_care.config import Config, ConfigError
+from social_care.config import Config, ConfigError, account_options
 from social_care.db import session_scope
 
-# The sandbox checks only that a credential is present, like the real APIs' shape without their auth.
-SANDBOX_SECRET = "sandbox-token"
 
 
 def sync_accounts(engine: Engine, config: Config) -> dict[str, int]:
@@ -30,7 +28,7 @@ def sync_accounts(engine: Engine, config: Config) -> dict[str, int]:
                     f"account {account.name!r} is stored as {row.platform} but configured as {account.platform}; "
                     "give the new account another name"
                 )
-            options = OPTION_TYPES[account.platform](**account.options)
+            options = account_options(config.brand, account)
             row.handle = getattr(options, "handle", None) or config.brand.handles.get(account.platform)
             row.external_id = next(
                 (str(getattr(options, f)) for f in ("user_id", "page_id", "ig_user_id") if getattr(options, f, None)),
@@ -43,30 +41,17 @@ def sync_accounts(engine: Engine, config: Config) -> dict[str, int]:
     return ids
 
 
-def _options_for(config: Config, account: AccountConfig) -> object:
-    option_type = OPTION_TYPES[account.platform]
-    values = dict(account.options)
-    fields = option_type.__dataclass_fields__
-    brand = config.brand
-    # Brand-wide settings fill what the account does not set itself.
-    if "handle" in fields and "handle" not in values and brand.handles.get(account.platform):
-        values["handle"] = brand.handles[account.platform]
-    if "keywords" in fields and "keywords" not in values:
-        values["keywords"] = list(brand.keywords)
-    if "hashtags" in fields and "hashtags" not in values:
-        values["hashtags"] = list(brand.hashtags)
-    return option_type(**values)
-
-
 def build_account_connector(config: Config, account: AccountConfig) -> Connector:
     secrets = dict(account.secrets)
     base_url = account.base_url or None
     if account.sandbox:
         sandbox = config.settings.sandbox
         base_url = base_url or f"http://{sandbox.host}:{sandbox.port}"
-        for name in SECRET_NAMES[account.platform]:
-            secrets.setdefault(name, SANDBOX_SECRET)
-    return build_connector(account.platform, options=_options_for(config, account), secrets=secrets, base_url=base_url)
+        from social_care.sandbox import sandbox_secrets
+
+        for name, value in sandbox_secrets()[account.platform].items():
+            secrets.setdefault(name, value)
+    return build_connector(account.platform, options=account_options(config.brand, account), secrets=secrets, base_url=base_url)
 
 
 def connector_resolver(engine: Engine, config: Config) -> Callable[[int | None], Connector]:

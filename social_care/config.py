@@ -344,16 +344,25 @@ def parse_config(text: str, *, path: Path | None = None, environ: dict[str, str]
     if duplicates:
         raise ConfigError(f"account names must be unique; repeated: {', '.join(duplicates)}")
     for i, account in enumerate(settings.accounts):
-        _validate_options(account, f"accounts[{i}]")
+        try:
+            account_options(settings.brand, account)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"accounts[{i}].options for {account.platform}: {exc}") from exc
     return Config(settings=settings, path=path, base_dir=base_dir)
 
 
-def _validate_options(account: Account, where: str) -> None:
+def account_options(brand: Brand, account: Account) -> Any:
+    """The connector's options dataclass for an account; brand-wide settings fill what it leaves unset."""
     option_type = OPTION_TYPES[account.platform]
-    try:
-        option_type(**account.options)
-    except TypeError as exc:
-        raise ConfigError(f"{where}.options for {account.platform}: {exc}") from exc
+    values = dict(account.options)
+    fields = option_type.__dataclass_fields__
+    if "handle" in fields and "handle" not in values and brand.handles.get(account.platform):
+        values["handle"] = brand.handles[account.platform]
+    if "keywords" in fields and "keywords" not in values:
+        values["keywords"] = list(brand.keywords)
+    if "hashtags" in fields and "hashtags" not in values:
+        values["hashtags"] = list(brand.hashtags)
+    return option_type(**values)
 
 
 def load_config(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Config:

@@ -42,7 +42,7 @@ def test_mentions_flow_from_sandbox_to_posted_reply(sandbox_core: SocialCare, sa
     core.approve(target.id, "paula")
     report = core.send()
     assert report.sent == 1
-    posted = [r for r in sandbox_server.state.replies() if r.get("text") == target.draft_text]
+    posted = [r for r in sandbox_server.state.brand_replies if r.text == target.draft_text]
     assert len(posted) == 1
 
     # The brand's own reply comes back on the next poll, recognised as ours and never drafted for.
