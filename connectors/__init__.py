@@ -76,10 +76,14 @@ def build_connector(
         raise ValueError(f"unknown platform {platform!r}; expected one of {list(PLATFORMS)}")
     expected = OPTION_TYPES[platform]
     if not isinstance(options, expected):
-        raise TypeError(f"{platform} needs {expected.__name__} options, got {type(options).__name__}")
+        raise TypeError(
+            f"{platform} needs {expected.__name__} options, got {type(options).__name__}"
+        )
     unknown = set(secrets) - set(SECRET_NAMES[platform])
     if unknown:
-        raise ValueError(f"unknown {platform} secrets {sorted(unknown)}; expected {list(SECRET_NAMES[platform])}")
+        raise ValueError(
+            f"unknown {platform} secrets {sorted(unknown)}; expected {list(SECRET_NAMES[platform])}"
+        )
     connector: Connector = _CONNECTOR_TYPES[platform](
         options, secrets, base_url, sleep=sleep, clock=clock, rng=rng
     )

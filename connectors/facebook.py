@@ -60,7 +60,9 @@ class FacebookOptions:
     def __post_init__(self) -> None:
         unknown = set(self.streams) - set(STREAMS)
         if unknown:
-            raise ValueError(f"unknown Facebook streams {sorted(unknown)}; choose from {list(STREAMS)}")
+            raise ValueError(
+                f"unknown Facebook streams {sorted(unknown)}; choose from {list(STREAMS)}"
+            )
         if not 1 <= self.page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
 
@@ -120,11 +122,16 @@ class FacebookConnector:
                 first_sync_since=self._lookback_start(),
             )
             return FetchResult(
-                result.records, result.quarantined, result.cursor.to_json(), self.client.requests_made - before
+                result.records,
+                result.quarantined,
+                result.cursor.to_json(),
+                self.client.requests_made - before,
             )
         if stream == "comments":
             records, quarantined, next_cursor = self._fetch_comments(cursor or {})
-            return FetchResult(records, quarantined, next_cursor, self.client.requests_made - before)
+            return FetchResult(
+                records, quarantined, next_cursor, self.client.requests_made - before
+            )
         raise PermanentError(f"Facebook has no stream {stream!r}")
 
     def _lookback_start(self) -> int:
@@ -142,7 +149,9 @@ class FacebookConnector:
         """
         lookback = self._lookback_start()
         per_post: dict[str, dict[str, Any]] = {
-            k: v for k, v in dict(cursor.get("posts", {})).items() if int(v.get("active", 0)) >= lookback
+            k: v
+            for k, v in dict(cursor.get("posts", {})).items()
+            if int(v.get("active", 0)) >= lookback
         }
         active_posts: list[tuple[int, str]] = []
         for page in self.client.pages(
@@ -153,7 +162,11 @@ class FacebookConnector:
             for post in page.items:
                 try:
                     post_id = str(post["id"])
-                    updated = int(parse_graph_time(post.get("updated_time") or post["created_time"]).timestamp())
+                    updated = int(
+                        parse_graph_time(
+                            post.get("updated_time") or post["created_time"]
+                        ).timestamp()
+                    )
                 except (KeyError, TypeError, ValueError):
                     continue  # the feed stream quarantines broken posts; here they only select work
                 known = per_post.get(post_id)
@@ -189,7 +202,9 @@ class FacebookConnector:
         quarantined: list[QuarantinedItem] = []
         newest, newest_ids = since, set(seen)
         has_more = False
-        for page in self.client.pages(f"{post_id}/comments", params, self.options.max_pages_per_poll):
+        for page in self.client.pages(
+            f"{post_id}/comments", params, self.options.max_pages_per_poll
+        ):
             for item in page.items:
                 parsed = self._parse_comment(item, post_id)
                 if parsed.quarantined is not None:
@@ -206,7 +221,11 @@ class FacebookConnector:
                     newest_ids.add(parsed.record.external_id)
             has_more = page.has_next
         # Chronological order: the mark can advance even when the poll stopped at its cap.
-        next_state: dict[str, Any] = {"since": newest, "seen": sorted(newest_ids), "active": state.get("active", 0)}
+        next_state: dict[str, Any] = {
+            "since": newest,
+            "seen": sorted(newest_ids),
+            "active": state.get("active", 0),
+        }
         if has_more:
             next_state["incomplete"] = True
         return records, quarantined, next_state
@@ -224,7 +243,9 @@ class FacebookConnector:
         except (KeyError, TypeError, ValueError):
             created = None
         if not post_id or created is None:
-            return ParsedItem(None, _quarantine(stream, item, "post without id or created_time"), None)
+            return ParsedItem(
+                None, _quarantine(stream, item, "post without id or created_time"), None
+            )
         author = self._author(item)
         record = MentionRecord(
             platform=PLATFORM,
@@ -249,7 +270,11 @@ class FacebookConnector:
         except (KeyError, TypeError, ValueError):
             created = None
         if not comment_id or created is None or "message" not in item:
-            return ParsedItem(None, _quarantine("comments", item, "comment without id, message or created_time"), None)
+            return ParsedItem(
+                None,
+                _quarantine("comments", item, "comment without id, message or created_time"),
+                None,
+            )
         parent_id = (item.get("parent") or {}).get("id")
         author = self._author(item)
         record = MentionRecord(
@@ -259,7 +284,9 @@ class FacebookConnector:
             text=str(item["message"]),
             created_at=created,
             author=author,
-            reply_ref=comment_reply_ref(str(comment_id), str(parent_id) if parent_id else None, post_id),
+            reply_ref=comment_reply_ref(
+                str(comment_id), str(parent_id) if parent_id else None, post_id
+            ),
             parent_external_id=str(parent_id) if parent_id else post_id,
             thread_external_id=post_id,
             permalink=item.get("permalink_url"),
@@ -278,11 +305,20 @@ class FacebookConnector:
 
     def find_reply(self, reply_ref: dict[str, Any], text: str) -> PostedReply | None:
         wanted = text.strip()
-        params = {"fields": "id,message,from{id},created_time", "limit": 100, "order": "reverse_chronological"}
-        for page in self.client.pages(f"{_object_id(reply_ref)}/comments", params, self.options.max_pages_per_poll):
+        params = {
+            "fields": "id,message,from{id},created_time",
+            "limit": 100,
+            "order": "reverse_chronological",
+        }
+        for page in self.client.pages(
+            f"{_object_id(reply_ref)}/comments", params, self.options.max_pages_per_poll
+        ):
             for item in page.items:
                 sender = (item.get("from") or {}).get("id")
-                if str(sender) == self.options.page_id and str(item.get("message", "")).strip() == wanted:
+                if (
+                    str(sender) == self.options.page_id
+                    and str(item.get("message", "")).strip() == wanted
+                ):
                     return PostedReply(str(item["id"]), item.get("permalink_url"))
         return None
 
@@ -302,4 +338,6 @@ def _object_id(reply_ref: dict[str, Any]) -> str:
 
 def _quarantine(stream: str, item: Any, reason: str) -> QuarantinedItem:
     external_id = item.get("id") if isinstance(item, dict) else None
-    return QuarantinedItem(PLATFORM, stream, reason, item, str(external_id) if external_id else None)
+    return QuarantinedItem(
+        PLATFORM, stream, reason, item, str(external_id) if external_id else None
+    )

@@ -17,7 +17,13 @@ import pyfacebook
 import requests
 
 from connectors.base import AuthError, ConnectorError, PermanentError, RateLimited, TransientError
-from connectors.http import RetryPolicy, Sleep, call_with_retries, is_transport_error, mount_base_url
+from connectors.http import (
+    RetryPolicy,
+    Sleep,
+    call_with_retries,
+    is_transport_error,
+    mount_base_url,
+)
 from connectors.times import utc_now
 
 GRAPH_HOST = "https://graph.facebook.com"
@@ -71,17 +77,28 @@ def read_usage(headers: requests.structures.CaseInsensitiveDict[str]) -> Usage:
 
 
 def classify_graph_error(
-    code: int | None, subcode: int | None, status: int | None, message: str, usage: Usage, now: datetime
+    code: int | None,
+    subcode: int | None,
+    status: int | None,
+    message: str,
+    usage: Usage,
+    now: datetime,
 ) -> ConnectorError:
     """Map a Graph error (body code, HTTP status, usage headers) to the connector contract."""
     detail = f"Graph error {code}" + (f"/{subcode}" if subcode else "") + f": {message}"
     if code in RATE_LIMIT_CODES or code in BUC_RATE_LIMIT_CODES:
-        wait = timedelta(minutes=usage.regain_minutes) if usage.regain_minutes else DEFAULT_RATE_LIMIT_WAIT
+        wait = (
+            timedelta(minutes=usage.regain_minutes)
+            if usage.regain_minutes
+            else DEFAULT_RATE_LIMIT_WAIT
+        )
         return RateLimited(detail, now + wait)
     if code in AUTH_CODES:
         return AuthError(detail + " (the token is expired or invalid: re-authenticate the account)")
     if code in PERMISSION_CODES:
-        return AuthError(detail + " (the token lacks a permission: re-authorize with the needed scopes)")
+        return AuthError(
+            detail + " (the token lacks a permission: re-authorize with the needed scopes)"
+        )
     if code in TRANSIENT_CODES or (status is not None and status >= 500):
         return TransientError(detail)
     return PermanentError(detail)
@@ -155,7 +172,9 @@ class GraphClient:
     def _once(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         now = self.clock()
         if self.blocked_until is not None and now < self.blocked_until:
-            raise RateLimited("Graph usage is at its limit; waiting for the window to reset", self.blocked_until)
+            raise RateLimited(
+                "Graph usage is at its limit; waiting for the window to reset", self.blocked_until
+            )
         self._last_response = None
         self.requests_made += 1
         try:
@@ -182,7 +201,11 @@ class GraphClient:
             return
         usage = read_usage(self._last_response.headers)
         if usage.exhausted:
-            wait = timedelta(minutes=usage.regain_minutes) if usage.regain_minutes else DEFAULT_RATE_LIMIT_WAIT
+            wait = (
+                timedelta(minutes=usage.regain_minutes)
+                if usage.regain_minutes
+                else DEFAULT_RATE_LIMIT_WAIT
+            )
             self.blocked_until = self.clock() + wait
 
     def _classify(self, error: pyfacebook.FacebookError) -> ConnectorError:

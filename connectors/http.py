@@ -25,7 +25,9 @@ class RewriteAdapter(HTTPAdapter):
     """Sends requests for ``source`` (e.g. ``https://api.twitter.com``) to ``target`` instead,
     and applies a default timeout to clients that set none (tweepy never does)."""
 
-    def __init__(self, source: str | None, target: str | None, timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, source: str | None, target: str | None, timeout: float, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.source = source.rstrip("/") if source else None
         self.target = target.rstrip("/") if target else None
@@ -40,7 +42,9 @@ class RewriteAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def mount_base_url(session: requests.Session, real_base: str, base_url: str | None, timeout: float) -> None:
+def mount_base_url(
+    session: requests.Session, real_base: str, base_url: str | None, timeout: float
+) -> None:
     """Route ``session``'s requests for ``real_base`` to ``base_url`` (when given), with a timeout."""
     adapter = RewriteAdapter(real_base, base_url, timeout)
     session.mount(real_base.rstrip("/") + "/", adapter)

@@ -63,7 +63,9 @@ class InstagramOptions:
     def __post_init__(self) -> None:
         unknown = set(self.streams) - set(STREAMS)
         if unknown:
-            raise ValueError(f"unknown Instagram streams {sorted(unknown)}; choose from {list(STREAMS)}")
+            raise ValueError(
+                f"unknown Instagram streams {sorted(unknown)}; choose from {list(STREAMS)}"
+            )
         if not 1 <= self.page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
 
@@ -120,7 +122,11 @@ class InstagramConnector:
                 max_pages=self.options.max_pages_per_poll,
                 first_sync_since=self._lookback_start(),
             )
-            records, quarantined, next_cursor = result.records, result.quarantined, result.cursor.to_json()
+            records, quarantined, next_cursor = (
+                result.records,
+                result.quarantined,
+                result.cursor.to_json(),
+            )
         else:
             raise PermanentError(f"Instagram has no stream {stream!r}")
         return FetchResult(records, quarantined, next_cursor, self.client.requests_made - before)
@@ -173,7 +179,9 @@ class InstagramConnector:
         # Least recently checked first, so a capped poll rotates through all active media.
         for _, media_id, permalink, count in sorted(changed)[: self.options.max_media_per_poll]:
             state = per_media.get(media_id, {"since": None, "seen": [], "count": -1})
-            new_records, new_quarantined, next_state = self._comments_of_media(media_id, permalink, state, count)
+            new_records, new_quarantined, next_state = self._comments_of_media(
+                media_id, permalink, state, count
+            )
             records += new_records
             quarantined += new_quarantined
             per_media[media_id] = {**next_state, "checked": now}
@@ -195,12 +203,19 @@ class InstagramConnector:
         records: list[MentionRecord] = []
         quarantined: list[QuarantinedItem] = []
         next_params: dict[str, str] | None = None
-        for page in self.client.pages(f"{media_id}/comments", request, self.options.max_pages_per_poll):
+        for page in self.client.pages(
+            f"{media_id}/comments", request, self.options.max_pages_per_poll
+        ):
             items: list[Any] = []
             for comment in page.items:
                 items.append(comment)
-                nested = comment.get("replies", {}).get("data", []) if isinstance(comment, dict) else []
-                items += [dict(reply, parent_id=reply.get("parent_id") or comment.get("id")) for reply in nested]
+                nested = (
+                    comment.get("replies", {}).get("data", []) if isinstance(comment, dict) else []
+                )
+                items += [
+                    dict(reply, parent_id=reply.get("parent_id") or comment.get("id"))
+                    for reply in nested
+                ]
             for item in items:
                 parsed = self._parse_comment(item, media_id, permalink)
                 if parsed.quarantined is not None:
@@ -218,8 +233,22 @@ class InstagramConnector:
             next_params = page.next_params
         if next_params is not None:
             # Newest first: the mark moves only once the whole list was read; resume next poll.
-            resume = {"next": next_params, "newest": newest, "newest_ids": sorted(newest_ids), "count": count}
-            return records, quarantined, {"since": since, "seen": sorted(seen), "count": state.get("count", -1), "pending": resume}
+            resume = {
+                "next": next_params,
+                "newest": newest,
+                "newest_ids": sorted(newest_ids),
+                "count": count,
+            }
+            return (
+                records,
+                quarantined,
+                {
+                    "since": since,
+                    "seen": sorted(seen),
+                    "count": state.get("count", -1),
+                    "pending": resume,
+                },
+            )
         if newest is None or (since is not None and newest < since):
             return records, quarantined, {"since": since, "seen": sorted(seen), "count": count}
         if newest == since:
@@ -232,18 +261,27 @@ class InstagramConnector:
         """The caption mention (``media_id``) or comment mention (``comment_id`` on ``media_id``)
         a ``mentions`` webhook announced, as a record with the ids polling would give it."""
         if comment_id:
-            field_expression = f"mentioned_comment.comment_id({comment_id}){{{MENTIONED_COMMENT_FIELDS}}}"
+            field_expression = (
+                f"mentioned_comment.comment_id({comment_id}){{{MENTIONED_COMMENT_FIELDS}}}"
+            )
             body = self.client.get(self.options.ig_user_id, {"fields": field_expression})
             item = body.get("mentioned_comment")
             if not isinstance(item, dict):
                 raise PermanentError(f"Instagram returned no mentioned comment {comment_id}")
             media = item.get("media") or {}
             parsed = self._parse_comment(
-                dict(item), str(media.get("id") or media_id), media.get("permalink"), stream="mentions"
+                dict(item),
+                str(media.get("id") or media_id),
+                media.get("permalink"),
+                stream="mentions",
             )
             if parsed.record is None:
-                raise PermanentError(f"Instagram mentioned comment {comment_id} is malformed: {item}")
-            return _with_reply_ref(parsed.record, {"kind": "mention", "media_id": media_id, "comment_id": comment_id})
+                raise PermanentError(
+                    f"Instagram mentioned comment {comment_id} is malformed: {item}"
+                )
+            return _with_reply_ref(
+                parsed.record, {"kind": "mention", "media_id": media_id, "comment_id": comment_id}
+            )
         field_expression = f"mentioned_media.media_id({media_id}){{{MEDIA_FIELDS}}}"
         body = self.client.get(self.options.ig_user_id, {"fields": field_expression})
         item = body.get("mentioned_media")
@@ -258,7 +296,9 @@ class InstagramConnector:
 
     def _is_own(self, author_id: str | None, username: str | None) -> bool:
         handle = self.options.handle.lower()
-        return author_id == self.options.ig_user_id or bool(handle and (username or "").lower() == handle)
+        return author_id == self.options.ig_user_id or bool(
+            handle and (username or "").lower() == handle
+        )
 
     def _parse_comment(
         self, item: dict[str, Any], media_id: str, permalink: str | None, stream: str = "comments"
@@ -269,7 +309,9 @@ class InstagramConnector:
         except (KeyError, TypeError, ValueError):
             created = None
         if not comment_id or created is None or "text" not in item:
-            return ParsedItem(None, _quarantine(stream, item, "comment without id, text or timestamp"), None)
+            return ParsedItem(
+                None, _quarantine(stream, item, "comment without id, text or timestamp"), None
+            )
         sender = item.get("from") or {}
         username = sender.get("username") or item.get("username")
         author_id = str(sender.get("id") or username or "unknown")
@@ -281,7 +323,9 @@ class InstagramConnector:
             text=str(item["text"]),
             created_at=created,
             author=Author(author_id, username, None),
-            reply_ref=comment_reply_ref(str(comment_id), str(parent_id) if parent_id else None, media_id),
+            reply_ref=comment_reply_ref(
+                str(comment_id), str(parent_id) if parent_id else None, media_id
+            ),
             parent_external_id=str(parent_id) if parent_id else media_id,
             thread_external_id=media_id,
             permalink=permalink,
@@ -297,13 +341,20 @@ class InstagramConnector:
         except (KeyError, TypeError, ValueError):
             created = None
         if not media_id or created is None:
-            return ParsedItem(None, _quarantine(stream, item, "media without id or timestamp"), None)
+            return ParsedItem(
+                None, _quarantine(stream, item, "media without id or timestamp"), None
+            )
         username = item.get("username")
         caption = str(item.get("caption") or "")
-        mentioned = bool(self.options.handle) and f"@{self.options.handle.lower()}" in caption.lower()
+        mentioned = (
+            bool(self.options.handle) and f"@{self.options.handle.lower()}" in caption.lower()
+        )
         # Instagram does not allow commenting on media the account is only tagged in; a caption
         # @mention can be answered through the mentions edge.
-        reply_ref = {"kind": "mention" if mentioned or stream == "mentions" else "tagged", "media_id": str(media_id)}
+        reply_ref = {
+            "kind": "mention" if mentioned or stream == "mentions" else "tagged",
+            "media_id": str(media_id),
+        }
         record = MentionRecord(
             platform=PLATFORM,
             external_id=str(media_id),
@@ -332,7 +383,9 @@ class InstagramConnector:
                 data["comment_id"] = str(reply_ref["comment_id"])
             body = self.client.post(self.options.ig_user_id, "mentions", data)
         elif kind == "tagged":
-            raise PermanentError("Instagram does not allow commenting on media the account is only tagged in")
+            raise PermanentError(
+                "Instagram does not allow commenting on media the account is only tagged in"
+            )
         else:
             raise PermanentError(f"this reply reference is not an Instagram one: {reply_ref}")
         if not body.get("id"):
@@ -352,7 +405,9 @@ class InstagramConnector:
         elif kind == "mention" and reply_ref.get("comment_id"):
             expression = f"mentioned_comment.comment_id({reply_ref['comment_id']}){{id,replies{{{REPLY_FIELDS}}}}}"
             body = self.client.get(self.options.ig_user_id, {"fields": expression})
-            candidates = ((body.get("mentioned_comment") or {}).get("replies") or {}).get("data", [])
+            candidates = ((body.get("mentioned_comment") or {}).get("replies") or {}).get(
+                "data", []
+            )
         elif kind == "mention":
             expression = f"mentioned_media.media_id({reply_ref['media_id']}){{id,comments{{{REPLY_FIELDS}}}}}"
             body = self.client.get(self.options.ig_user_id, {"fields": expression})
@@ -362,16 +417,21 @@ class InstagramConnector:
         wanted = text.strip()
         for item in candidates:
             sender = item.get("from") or {}
-            if self._is_own(str(sender.get("id") or ""), sender.get("username") or item.get("username")) and (
-                str(item.get("text", "")).strip() == wanted
-            ):
+            if self._is_own(
+                str(sender.get("id") or ""), sender.get("username") or item.get("username")
+            ) and (str(item.get("text", "")).strip() == wanted):
                 return PostedReply(str(item["id"]))
         return None
 
 
 def comment_reply_ref(comment_id: str, parent_id: str | None, media_id: str) -> dict[str, Any]:
     """Replies can only hang under a top-level comment; a reply to a reply joins that thread."""
-    return {"kind": "comment", "comment_id": parent_id or comment_id, "media_id": media_id, "reply_to": comment_id}
+    return {
+        "kind": "comment",
+        "comment_id": parent_id or comment_id,
+        "media_id": media_id,
+        "reply_to": comment_id,
+    }
 
 
 def _with_reply_ref(record: MentionRecord, reply_ref: dict[str, Any]) -> MentionRecord:
@@ -380,4 +440,6 @@ def _with_reply_ref(record: MentionRecord, reply_ref: dict[str, Any]) -> Mention
 
 def _quarantine(stream: str, item: Any, reason: str) -> QuarantinedItem:
     external_id = item.get("id") if isinstance(item, dict) else None
-    return QuarantinedItem(PLATFORM, stream, reason, item, str(external_id) if external_id else None)
+    return QuarantinedItem(
+        PLATFORM, stream, reason, item, str(external_id) if external_id else None
+    )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-UTC = timezone.utc
+from datetime import UTC, datetime, timedelta
 
 
 def utc_now() -> datetime:
@@ -16,10 +14,10 @@ def parse_x_time(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def parse_graph_time(value: str | int | float) -> datetime:
+def parse_graph_time(value: str | float) -> datetime:
     """Graph ``created_time``/``timestamp`` (``2021-07-04T19:50:58+0000``) or a webhook's unix time."""
     if isinstance(value, bool):
-        raise ValueError(f"not a timestamp: {value!r}")
+        raise TypeError(f"not a timestamp: {value!r}")
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     if value.isdigit():

@@ -46,7 +46,9 @@ def verify_subscription(params: Mapping[str, str], verify_token: str) -> str:
         raise WebhookVerificationError("hub.mode must be 'subscribe'")
     offered = params.get("hub.verify_token") or ""
     if not verify_token or not hmac.compare_digest(offered.encode(), verify_token.encode()):
-        raise WebhookVerificationError("hub.verify_token does not match the configured verify token")
+        raise WebhookVerificationError(
+            "hub.verify_token does not match the configured verify token"
+        )
     challenge = params.get("hub.challenge")
     if not challenge:
         raise WebhookVerificationError("hub.challenge is missing")
@@ -74,11 +76,17 @@ def parse_webhook(
     platform = {"page": facebook.PLATFORM, "instagram": instagram.PLATFORM}.get(str(object_type))
     entries = payload.get("entry")
     if platform is None or not isinstance(entries, list):
-        quarantined.append(QuarantinedItem("facebook", "webhook", f"unsupported webhook object {object_type!r}", dict(payload)))
+        quarantined.append(
+            QuarantinedItem(
+                "facebook", "webhook", f"unsupported webhook object {object_type!r}", dict(payload)
+            )
+        )
         return records, quarantined, follow_ups
     for entry in entries:
         if not isinstance(entry, dict):
-            quarantined.append(QuarantinedItem(platform, "webhook", "entry is not an object", entry))
+            quarantined.append(
+                QuarantinedItem(platform, "webhook", "entry is not an object", entry)
+            )
             continue
         account_id = str(entry.get("id") or "")
         for change in entry.get("changes") or []:
@@ -88,7 +96,9 @@ def parse_webhook(
                 else:
                     parsed = _instagram_change(change, account_id, entry.get("time"))
             except (KeyError, TypeError, ValueError, AttributeError) as error:
-                quarantined.append(QuarantinedItem(platform, "webhook", f"unparseable change: {error!r}", change))
+                quarantined.append(
+                    QuarantinedItem(platform, "webhook", f"unparseable change: {error!r}", change)
+                )
                 continue
             if isinstance(parsed, MentionRecord):
                 records.append(parsed)
@@ -142,7 +152,9 @@ def _feed_change(change: dict[str, Any], page_id: str) -> MentionRecord | None:
     return None
 
 
-def _instagram_change(change: dict[str, Any], ig_user_id: str, entry_time: Any) -> MentionRecord | FollowUp | None:
+def _instagram_change(
+    change: dict[str, Any], ig_user_id: str, entry_time: Any
+) -> MentionRecord | FollowUp | None:
     field_name = change.get("field")
     value = change["value"]
     if field_name == "mentions":
@@ -165,7 +177,9 @@ def _instagram_change(change: dict[str, Any], ig_user_id: str, entry_time: Any) 
         text=str(value.get("text") or ""),
         created_at=created,
         author=Author(author_id, sender.get("username"), None),
-        reply_ref=instagram.comment_reply_ref(comment_id, str(parent_id) if parent_id else None, media_id),
+        reply_ref=instagram.comment_reply_ref(
+            comment_id, str(parent_id) if parent_id else None, media_id
+        ),
         parent_external_id=str(parent_id) if parent_id else media_id,
         thread_external_id=media_id,
         is_own=author_id == ig_user_id,

@@ -79,10 +79,16 @@ def fetch_time_window(
 ) -> WindowResult:
     since = cursor.since if cursor.since is not None else first_sync_since
     pending = cursor.pending
-    newest = _Newest(pending.get("newest"), set(pending.get("newest_ids", []))) if pending else _Newest()
-    request = dict(pending["next"]) if pending and pending.get("next") else dict(params, since=since)
+    newest = (
+        _Newest(pending.get("newest"), set(pending.get("newest_ids", []))) if pending else _Newest()
+    )
+    request = (
+        dict(pending["next"]) if pending and pending.get("next") else dict(params, since=since)
+    )
     try:
-        records, quarantined, next_params = _read(client, path, request, cursor, parse, newest, max_pages)
+        records, quarantined, next_params = _read(
+            client, path, request, cursor, parse, newest, max_pages
+        )
     except PermanentError:
         if not pending:
             raise

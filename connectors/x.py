@@ -31,18 +31,37 @@ from connectors.base import (
     RateLimited,
     TransientError,
 )
-from connectors.http import RetryPolicy, Sleep, call_with_retries, is_transport_error, mount_base_url
+from connectors.http import (
+    RetryPolicy,
+    Sleep,
+    call_with_retries,
+    is_transport_error,
+    mount_base_url,
+)
 from connectors.times import next_utc_midnight, parse_x_time, utc_now
 
 PLATFORM = "x"
-SECRET_NAMES = ("bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret")
+SECRET_NAMES = (
+    "bearer_token",
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+)
 STREAMS = ("mentions", "search")
 X_HOST = "https://api.twitter.com"
 MAX_QUERY_LENGTH = 512
 # Without x-rate-limit-reset, wait one full rate-limit window.
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)
 
-TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "lang", "referenced_tweets", "in_reply_to_user_id"]
+TWEET_FIELDS = [
+    "author_id",
+    "created_at",
+    "conversation_id",
+    "lang",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+]
 USER_FIELDS = ["username", "name", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 _AUTH_PROBLEMS = ("unsupported-authentication", "client-forbidden", "not-authorized-for-resource")
@@ -147,7 +166,8 @@ class XConnector:
         rng: random.Random | None = None,
     ) -> None:
         has_oauth1 = all(
-            secrets.get(k) for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+            secrets.get(k)
+            for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
         )
         if not has_oauth1 and not secrets.get("bearer_token"):
             raise ValueError("X needs a bearer_token or the four OAuth 1.0a keys")
@@ -225,11 +245,15 @@ class XConnector:
             )
             raise RateLimited(f"X rate limit: {error}", reset_at) from error
         except tweepy.Unauthorized as error:
-            raise AuthError(f"X rejected the credentials (401): re-authenticate the account. {error}") from error
+            raise AuthError(
+                f"X rejected the credentials (401): re-authenticate the account. {error}"
+            ) from error
         except tweepy.Forbidden as error:
             problem = _problem_type(error.response)
             if any(marker in problem for marker in _AUTH_PROBLEMS):
-                raise AuthError(f"X refused these credentials for this call (403): {error}") from error
+                raise AuthError(
+                    f"X refused these credentials for this call (403): {error}"
+                ) from error
             raise PermanentError(f"X refused the request (403): {error}") from error
         except tweepy.TwitterServerError as error:
             raise TransientError(f"X server error: {error}") from error
@@ -248,11 +272,15 @@ class XConnector:
 
     def check_credentials(self) -> AccountInfo:
         body = self._classified(
-            lambda: self.client.get_me(user_auth=self._write_user_auth, user_fields=["username", "name"])
+            lambda: self.client.get_me(
+                user_auth=self._write_user_auth, user_fields=["username", "name"]
+            )
         )
         data = body.get("data") or {}
         if str(data.get("id")) != self.options.user_id:
-            raise PermanentError(f"the X credentials belong to user {data.get('id')}, not {self.options.user_id}")
+            raise PermanentError(
+                f"the X credentials belong to user {data.get('id')}, not {self.options.user_id}"
+            )
         return AccountInfo(str(data["id"]), data.get("username"), data.get("name"))
 
     def fetch(self, stream: str, cursor: dict[str, Any] | None) -> FetchResult:
@@ -305,7 +333,7 @@ class XConnector:
             token_name = "pagination_token" if stream == "mentions" else "next_token"
             if token:
                 request[token_name] = token
-            body = self._read(lambda: self._call_stream(stream, request))
+            body = self._read(lambda request=request: self._call_stream(stream, request))
             meta = body.get("meta") or {}
             page_records, page_quarantined = self._parse_page(body, stream)
             for record in page_records:
@@ -323,19 +351,30 @@ class XConnector:
             if not more:
                 break
         if more and oldest_id is not None:
-            return records, quarantined, state.since_id, {"until_id": str(oldest_id), "newest_id": str(newest_id)}
+            return (
+                records,
+                quarantined,
+                state.since_id,
+                {"until_id": str(oldest_id), "newest_id": str(newest_id)},
+            )
         if newest_id is not None and (state.since_id is None or newest_id > int(state.since_id)):
             return records, quarantined, str(newest_id), None
         return records, quarantined, state.since_id, None
 
     def _call_stream(self, stream: str, params: dict[str, Any]) -> Any:
         if stream == "mentions":
-            return self.client.get_users_mentions(self.options.user_id, user_auth=self._read_user_auth, **params)
-        return self.client.search_recent_tweets(self.search_query, user_auth=self._read_user_auth, **params)
+            return self.client.get_users_mentions(
+                self.options.user_id, user_auth=self._read_user_auth, **params
+            )
+        return self.client.search_recent_tweets(
+            self.search_query, user_auth=self._read_user_auth, **params
+        )
 
     # Parsing -----------------------------------------------------------------------------
 
-    def _parse_page(self, body: dict[str, Any], stream: str) -> tuple[list[MentionRecord], list[QuarantinedItem]]:
+    def _parse_page(
+        self, body: dict[str, Any], stream: str
+    ) -> tuple[list[MentionRecord], list[QuarantinedItem]]:
         users = {
             str(u["id"]): u
             for u in (body.get("includes") or {}).get("users", [])
@@ -354,20 +393,37 @@ class XConnector:
     def _parse_tweet(
         self, item: Any, users: dict[str, dict[str, Any]], stream: str
     ) -> MentionRecord | QuarantinedItem:
-        if not isinstance(item, dict) or not item.get("id") or not isinstance(item.get("text"), str):
+        if (
+            not isinstance(item, dict)
+            or not item.get("id")
+            or not isinstance(item.get("text"), str)
+        ):
             tweet_id = item.get("id") if isinstance(item, dict) else None
-            return QuarantinedItem(PLATFORM, stream, "tweet without id or text", item, str(tweet_id) if tweet_id else None)
+            return QuarantinedItem(
+                PLATFORM,
+                stream,
+                "tweet without id or text",
+                item,
+                str(tweet_id) if tweet_id else None,
+            )
         try:
             created = parse_x_time(item["created_at"])
         except (KeyError, TypeError, ValueError):
-            return QuarantinedItem(PLATFORM, stream, "tweet without a valid created_at", item, str(item["id"]))
+            return QuarantinedItem(
+                PLATFORM, stream, "tweet without a valid created_at", item, str(item["id"])
+            )
         tweet_id = str(item["id"])
         author_id = str(item.get("author_id") or "")
         user = users.get(author_id, {})
         username = user.get("username")
         followers = (user.get("public_metrics") or {}).get("followers_count")
         replied_to = next(
-            (str(r["id"]) for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
+            (
+                str(r["id"])
+                for r in item.get("referenced_tweets") or []
+                if r.get("type") == "replied_to"
+            ),
+            None,
         )
         lang = item.get("lang")
         return MentionRecord(
@@ -422,13 +478,24 @@ class XConnector:
             if token:
                 params["pagination_token"] = token
             body = self._read(
-                lambda: self.client.get_users_tweets(self.options.user_id, user_auth=self._read_user_auth, **params)
+                lambda params=params: self.client.get_users_tweets(
+                    self.options.user_id, user_auth=self._read_user_auth, **params
+                )
             )
             for item in body.get("data") or []:
-                replies_to = {str(r.get("id")) for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"}
-                if tweet_id in replies_to and _without_leading_mentions(str(item.get("text", ""))) == wanted:
+                replies_to = {
+                    str(r.get("id"))
+                    for r in item.get("referenced_tweets") or []
+                    if r.get("type") == "replied_to"
+                }
+                if (
+                    tweet_id in replies_to
+                    and _without_leading_mentions(str(item.get("text", ""))) == wanted
+                ):
                     handle = self.options.handle or "i/web"
-                    return PostedReply(str(item["id"]), f"https://x.com/{handle}/status/{item['id']}")
+                    return PostedReply(
+                        str(item["id"]), f"https://x.com/{handle}/status/{item['id']}"
+                    )
             token = (body.get("meta") or {}).get("next_token")
             if not token:
                 return None

@@ -22,41 +22,170 @@ LANGUAGE_WEIGHTS = {"pt": 0.8, "en": 0.13, "es": 0.07}
 INTENT_WEIGHTS = {"complaint": 0.5, "question": 0.22, "praise": 0.13, "noise": 0.08, "spam": 0.07}
 
 FIRST_NAMES = [
-    "Ana", "Bruno", "Camila", "Diego", "Eduarda", "Felipe", "Giovana", "Henrique", "Isabela", "João",
-    "Karina", "Leandro", "Manuela", "Nicolas", "Olívia", "Paulo", "Quésia", "Rodrigo", "Sabrina",
-    "Túlio", "Úrsula", "Vinícius", "Wesley", "Yasmin", "Zeca", "Emily", "Mark", "Lucía", "Martín",
+    "Ana",
+    "Bruno",
+    "Camila",
+    "Diego",
+    "Eduarda",
+    "Felipe",
+    "Giovana",
+    "Henrique",
+    "Isabela",
+    "João",
+    "Karina",
+    "Leandro",
+    "Manuela",
+    "Nicolas",
+    "Olívia",
+    "Paulo",
+    "Quésia",
+    "Rodrigo",
+    "Sabrina",
+    "Túlio",
+    "Úrsula",
+    "Vinícius",
+    "Wesley",
+    "Yasmin",
+    "Zeca",
+    "Emily",
+    "Mark",
+    "Lucía",
+    "Martín",
 ]
 SURNAMES = [
-    "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima",
-    "Gomes", "Costa", "Ribeiro", "Martins", "Carvalho", "Araújo", "Melo", "Barros", "Cardoso",
-    "Nunes", "Teixeira", "Moreira", "Cavalcanti", "Dias", "Castro", "Campos", "Brown", "García",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+    "Martins",
+    "Carvalho",
+    "Araújo",
+    "Melo",
+    "Barros",
+    "Cardoso",
+    "Nunes",
+    "Teixeira",
+    "Moreira",
+    "Cavalcanti",
+    "Dias",
+    "Castro",
+    "Campos",
+    "Brown",
+    "García",
 ]
-CITIES = ["Recife", "Salvador", "Belo Horizonte", "Curitiba", "Fortaleza", "Manaus", "Goiânia", "Belém",
-          "Florianópolis", "Natal", "Campinas", "Porto Alegre", "Vitória", "São Luís"]
+CITIES = [
+    "Recife",
+    "Salvador",
+    "Belo Horizonte",
+    "Curitiba",
+    "Fortaleza",
+    "Manaus",
+    "Goiânia",
+    "Belém",
+    "Florianópolis",
+    "Natal",
+    "Campinas",
+    "Porto Alegre",
+    "Vitória",
+    "São Luís",
+]
 PRODUCTS = {
-    "pt": ["air fryer", "sofá", "jogo de panelas", "luminária", "tapete", "cafeteira", "cadeira de escritório",
-           "jogo de cama", "mochila", "liquidificador", "guarda-roupa", "conjunto de taças"],
-    "en": ["air fryer", "sofa", "cookware set", "lamp", "rug", "coffee maker", "office chair", "backpack"],
-    "es": ["freidora de aire", "sofá", "juego de ollas", "lámpara", "alfombra", "cafetera", "mochila"],
+    "pt": [
+        "air fryer",
+        "sofá",
+        "jogo de panelas",
+        "luminária",
+        "tapete",
+        "cafeteira",
+        "cadeira de escritório",
+        "jogo de cama",
+        "mochila",
+        "liquidificador",
+        "guarda-roupa",
+        "conjunto de taças",
+    ],
+    "en": [
+        "air fryer",
+        "sofa",
+        "cookware set",
+        "lamp",
+        "rug",
+        "coffee maker",
+        "office chair",
+        "backpack",
+    ],
+    "es": [
+        "freidora de aire",
+        "sofá",
+        "juego de ollas",
+        "lámpara",
+        "alfombra",
+        "cafetera",
+        "mochila",
+    ],
 }
 
 COMPLAINTS: dict[str, dict[str, list[str]]] = {
     "pt": {
-        "delivery_late": ["meu pedido {order} era pra chegar há {days} dias e nada", "o rastreio do pedido {order} está parado há {days} dias"],
-        "delivery_lost": ["a transportadora diz que entregou o pedido {order} mas nunca recebi", "meu pedido {order} foi extraviado"],
-        "wrong_item": ["pedi {product} e chegou outra coisa", "veio o tamanho errado no pedido {order}"],
-        "damaged_defective": ["{product} chegou quebrado", "{product} parou de funcionar com {days} dias de uso"],
-        "refund_return": ["devolvi {product} há {days} dias e nada do reembolso", "solicitei a troca do pedido {order} e ninguém retorna"],
-        "payment_billing": ["fui cobrado duas vezes pelo pedido {order}", "paguei o Pix e o pedido {order} continua aguardando pagamento"],
-        "customer_service": ["mandei {days} mensagens e ninguém responde", "o chat fecha sozinho e ninguém atende"],
+        "delivery_late": [
+            "meu pedido {order} era pra chegar há {days} dias e nada",
+            "o rastreio do pedido {order} está parado há {days} dias",
+        ],
+        "delivery_lost": [
+            "a transportadora diz que entregou o pedido {order} mas nunca recebi",
+            "meu pedido {order} foi extraviado",
+        ],
+        "wrong_item": [
+            "pedi {product} e chegou outra coisa",
+            "veio o tamanho errado no pedido {order}",
+        ],
+        "damaged_defective": [
+            "{product} chegou quebrado",
+            "{product} parou de funcionar com {days} dias de uso",
+        ],
+        "refund_return": [
+            "devolvi {product} há {days} dias e nada do reembolso",
+            "solicitei a troca do pedido {order} e ninguém retorna",
+        ],
+        "payment_billing": [
+            "fui cobrado duas vezes pelo pedido {order}",
+            "paguei o Pix e o pedido {order} continua aguardando pagamento",
+        ],
+        "customer_service": [
+            "mandei {days} mensagens e ninguém responde",
+            "o chat fecha sozinho e ninguém atende",
+        ],
         "website_app": ["o app trava na hora de pagar", "o site dá erro ao aplicar o cupom"],
-        "other": ["a nota fiscal do pedido {order} veio com meu nome errado", "o montador não apareceu no horário marcado"],
+        "other": [
+            "a nota fiscal do pedido {order} veio com meu nome errado",
+            "o montador não apareceu no horário marcado",
+        ],
     },
     "en": {
-        "delivery_late": ["order {order} is {days} days late", "tracking for order {order} hasn't moved in {days} days"],
-        "delivery_lost": ["my package was marked delivered but never arrived", "order {order} got lost"],
-        "wrong_item": ["I ordered a {product} and got something else", "wrong size in order {order}"],
-        "damaged_defective": ["the {product} arrived broken", "my {product} stopped working after {days} days"],
+        "delivery_late": [
+            "order {order} is {days} days late",
+            "tracking for order {order} hasn't moved in {days} days",
+        ],
+        "delivery_lost": [
+            "my package was marked delivered but never arrived",
+            "order {order} got lost",
+        ],
+        "wrong_item": [
+            "I ordered a {product} and got something else",
+            "wrong size in order {order}",
+        ],
+        "damaged_defective": [
+            "the {product} arrived broken",
+            "my {product} stopped working after {days} days",
+        ],
         "refund_return": ["returned the {product} {days} days ago and still no refund"],
         "payment_billing": ["I was charged twice for order {order}"],
         "customer_service": ["{days} emails and not a single reply"],
@@ -81,31 +210,68 @@ SEVERITY_CLOSERS: dict[str, list[list[str]]] = {
         ["Podem me ajudar?", "Aguardo retorno, obrigada."],
         ["Que decepção.", "Já é a segunda vez!"],
         ["Quero uma solução AGORA.", "Absurdo, ninguém resolve nada!!"],
-        ["Vou abrir reclamação no Procon.", "Vou registrar no Reclame Aqui.", "Já falei com meu advogado.",
-         "Nunca mais compro e vou avisar todo mundo."],
+        [
+            "Vou abrir reclamação no Procon.",
+            "Vou registrar no Reclame Aqui.",
+            "Já falei com meu advogado.",
+            "Nunca mais compro e vou avisar todo mundo.",
+        ],
     ],
-    "en": [[""], ["Can you help?"], ["Really disappointed."], ["Fix this NOW."], ["Filing a chargeback.", "My lawyer will contact you."]],
-    "es": [[""], ["¿Me ayudan?"], ["Qué decepción."], ["¡Quiero una solución YA!"], ["Voy a denunciarlos."]],
+    "en": [
+        [""],
+        ["Can you help?"],
+        ["Really disappointed."],
+        ["Fix this NOW."],
+        ["Filing a chargeback.", "My lawyer will contact you."],
+    ],
+    "es": [
+        [""],
+        ["¿Me ayudan?"],
+        ["Qué decepción."],
+        ["¡Quiero una solución YA!"],
+        ["Voy a denunciarlos."],
+    ],
 }
 QUESTIONS = {
-    "pt": [("delivery_late", "qual o prazo de entrega pra {city}?"), ("refund_return", "como funciona a troca de {product}?"),
-           ("other", "a {product} tem em outras cores?"), ("other", "como sei meu tamanho? tem tabela de medidas?"),
-           ("payment_billing", "parcelam em quantas vezes sem juros?")],
-    "en": [("delivery_late", "do you ship to {city}?"), ("refund_return", "what's your return policy?")],
-    "es": [("delivery_late", "¿hacen envíos a {city}?"), ("other", "¿la {product} viene en otros colores?")],
+    "pt": [
+        ("delivery_late", "qual o prazo de entrega pra {city}?"),
+        ("refund_return", "como funciona a troca de {product}?"),
+        ("other", "a {product} tem em outras cores?"),
+        ("other", "como sei meu tamanho? tem tabela de medidas?"),
+        ("payment_billing", "parcelam em quantas vezes sem juros?"),
+    ],
+    "en": [
+        ("delivery_late", "do you ship to {city}?"),
+        ("refund_return", "what's your return policy?"),
+    ],
+    "es": [
+        ("delivery_late", "¿hacen envíos a {city}?"),
+        ("other", "¿la {product} viene en otros colores?"),
+    ],
 }
 PRAISE = {
-    "pt": ["amei {product}, chegou antes do prazo!", "atendimento nota 10, resolveram tudo rapidinho 👏", "melhor compra do ano 💛"],
+    "pt": [
+        "amei {product}, chegou antes do prazo!",
+        "atendimento nota 10, resolveram tudo rapidinho 👏",
+        "melhor compra do ano 💛",
+    ],
     "en": ["love my new {product}!", "great service, thanks!"],
     "es": ["¡me encantó la {product}!", "excelente atención, gracias"],
 }
 NOISE = {
-    "pt": ["alguém viu o jogo ontem?", "bom dia pra quem já tomou café ☕", "que frio hoje em {city}"],
+    "pt": [
+        "alguém viu o jogo ontem?",
+        "bom dia pra quem já tomou café ☕",
+        "que frio hoje em {city}",
+    ],
     "en": ["what a game last night", "coffee first, then everything else"],
     "es": ["qué calor hace hoy", "buenos días a todos"],
 }
-SPAM = ["GANHE R$500 POR DIA trabalhando de casa! link na bio 💰", "Seguidores reais e baratos, chama no direct!!",
-        "Earn $$$ from home, DM me 🚀"]
+SPAM = [
+    "GANHE R$500 POR DIA trabalhando de casa! link na bio 💰",
+    "Seguidores reais e baratos, chama no direct!!",
+    "Earn $$$ from home, DM me 🚀",
+]
 
 
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
@@ -113,7 +279,9 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
 
 
 def _ascii(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isascii() and c.isalnum()).lower()
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if c.isascii() and c.isalnum()
+    ).lower()
 
 
 def generate_mentions(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -140,7 +308,11 @@ def _one_mention(rng: random.Random, index: int, seed: int) -> dict[str, Any]:
     if intent == "complaint":
         category = rng.choice(sorted(COMPLAINTS[lang]))
         severity = rng.choices([1, 2, 3, 4], weights=[0.35, 0.3, 0.2, 0.15])[0]
-        body = rng.choice(COMPLAINTS[lang][category]) + ". " + rng.choice(SEVERITY_CLOSERS[lang][severity])
+        body = (
+            rng.choice(COMPLAINTS[lang][category])
+            + ". "
+            + rng.choice(SEVERITY_CLOSERS[lang][severity])
+        )
     elif intent == "question":
         category, body = rng.choice(QUESTIONS[lang])
     elif intent == "praise":
@@ -193,15 +365,23 @@ class GeneratedMentionWriter:
         ids: dict[str, str] = {}
         if item["platform"] == "facebook" and item.get("type") == "comment":
             posts = state.page_posts(("page",))
-            target = posts[0].id if posts else state.add_fb_post(
-                accounts.FB_PAGE_ID, "Novidades da semana na Loja Aurora ✨", kind="page"
-            ).id
+            target = (
+                posts[0].id
+                if posts
+                else state.add_fb_post(
+                    accounts.FB_PAGE_ID, "Novidades da semana na Loja Aurora ✨", kind="page"
+                ).id
+            )
             prepared["on"], ids["target"] = "target", target
         if item["platform"] == "instagram":
             media = state.media_of(accounts.IG_USER_ID)
-            target = media[0].id if media else state.add_ig_media(
-                accounts.IG_USER_ID, "Novidades da semana ✨ #lojaaurora"
-            ).id
+            target = (
+                media[0].id
+                if media
+                else state.add_ig_media(
+                    accounts.IG_USER_ID, "Novidades da semana ✨ #lojaaurora"
+                ).id
+            )
             prepared["on"], ids["target"] = "target", target
         table = {item["author"]: item["person"]}
         ensure_person(state, self.people, item["author"], item["person"], item["platform"])

@@ -15,7 +15,7 @@ import re
 import secrets
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,7 +42,7 @@ _VERSION_RE = re.compile(r"^/v\d+\.\d+(/.*)?$")
 
 
 def format_graph_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def graph_error(
@@ -72,7 +72,7 @@ def _parse_time_bound(value: str | None) -> float | None:
     if value.lstrip("-").isdigit():
         return float(value)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(value).timestamp()
     except ValueError:
         return None
 
@@ -112,17 +112,28 @@ class GraphApi:
         segments = [s for s in relative.split("/") if s]
         token = params.get("access_token")
         if not token:
-            return json_response(400, graph_error("An access token is required to request this resource.", 104))
-        principal = {accounts.FB_PAGE_ACCESS_TOKEN: "page", accounts.IG_ACCESS_TOKEN: "ig"}.get(token)
+            return json_response(
+                400, graph_error("An access token is required to request this resource.", 104)
+            )
+        principal = {accounts.FB_PAGE_ACCESS_TOKEN: "page", accounts.IG_ACCESS_TOKEN: "ig"}.get(
+            token
+        )
         if principal is None:
             return json_response(
                 400, graph_error("Invalid OAuth access token - Cannot parse access token", 190)
             )
         proof = params.get("appsecret_proof")
-        expected = hmac.new(accounts.APP_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            accounts.APP_SECRET.encode(), token.encode(), hashlib.sha256
+        ).hexdigest()
         if proof is not None and not hmac.compare_digest(proof, expected):
             return json_response(
-                400, graph_error("Invalid appsecret_proof provided in the API argument", 100, "GraphMethodException")
+                400,
+                graph_error(
+                    "Invalid appsecret_proof provided in the API argument",
+                    100,
+                    "GraphMethodException",
+                ),
             )
         usage_headers, used_up = self._spend(principal)
         if fault is not None and fault.kind == "expired_token":
@@ -143,14 +154,20 @@ class GraphApi:
                 code = fault.code or (80001 if principal == "page" else 80002)
                 return json_response(
                     400 if code >= 80000 else 403,
-                    graph_error(_RATE_LIMIT_MESSAGES.get(code, f"(#{code}) Rate limit reached"), code),
+                    graph_error(
+                        _RATE_LIMIT_MESSAGES.get(code, f"(#{code}) Rate limit reached"), code
+                    ),
                     usage_headers,
                 )
         elif used_up:
             code = 80001 if principal == "page" else 80002
             return json_response(400, graph_error(_RATE_LIMIT_MESSAGES[code], code), usage_headers)
         if not segments:
-            return json_response(400, graph_error("Unsupported get request.", 100, "GraphMethodException"), usage_headers)
+            return json_response(
+                400,
+                graph_error("Unsupported get request.", 100, "GraphMethodException"),
+                usage_headers,
+            )
         try:
             specs = parse_fields(params.get("fields", "")) if params.get("fields") else None
         except (FieldSyntaxError, ValueError) as error:
@@ -185,7 +202,9 @@ class GraphApi:
     @staticmethod
     def _usage_headers(principal: str, percent: int, regain_minutes: int) -> dict[str, str]:
         business_id, usage_type = (
-            (accounts.FB_PAGE_ID, "pages") if principal == "page" else (accounts.IG_USER_ID, "instagram")
+            (accounts.FB_PAGE_ID, "pages")
+            if principal == "page"
+            else (accounts.IG_USER_ID, "instagram")
         )
         cpu = min(100, percent // 2)
         return {
@@ -210,8 +229,10 @@ class GraphApi:
             else:
                 owner = state.fb_profiles[accounts.IG_TOKEN_OWNER_ID]
                 return 200, select({"id": owner.id, "name": owner.name}, context.specs_or("user"))
-        if object_id == accounts.IG_USER_ID and context.specs and (
-            "mentioned_media" in context.specs or "mentioned_comment" in context.specs
+        if (
+            object_id == accounts.IG_USER_ID
+            and context.specs
+            and ("mentioned_media" in context.specs or "mentioned_comment" in context.specs)
         ):
             return self._mentioned(context)
         found = self._render_any(object_id)
@@ -284,7 +305,10 @@ class GraphApi:
         if object_id == accounts.FB_PAGE_ID and edge in _PAGE_EDGES:
             posts = state.page_posts(_PAGE_EDGES[edge])
             return self._page_of(
-                [self._post_node(p) for p in posts], [p.created_time for p in posts], context, "post"
+                [self._post_node(p) for p in posts],
+                [p.created_time for p in posts],
+                context,
+                "post",
             )
         if edge == "comments" and (object_id in state.fb_posts or object_id in state.fb_comments):
             flat = params.get("filter") == "stream" and object_id in state.fb_posts
@@ -327,7 +351,8 @@ class GraphApi:
         kept = [
             node
             for node, moment in zip(nodes, times, strict=True)
-            if (since is None or moment.timestamp() >= since) and (until is None or moment.timestamp() <= until)
+            if (since is None or moment.timestamp() >= since)
+            and (until is None or moment.timestamp() <= until)
         ]
         start = 0
         if params.get("after"):
@@ -343,10 +368,17 @@ class GraphApi:
         payload: dict[str, Any] = {"data": [select(node, specs) for node in page]}
         if page:
             paging: dict[str, Any] = {
-                "cursors": {"before": _cursor(str(page[0]["id"])), "after": _cursor(str(page[-1]["id"]))}
+                "cursors": {
+                    "before": _cursor(str(page[0]["id"])),
+                    "after": _cursor(str(page[-1]["id"])),
+                }
             }
             if start + limit < len(kept):
-                next_params = {k: v for k, v in params.items() if k not in ("after", "before", "appsecret_proof")}
+                next_params = {
+                    k: v
+                    for k, v in params.items()
+                    if k not in ("after", "before", "appsecret_proof")
+                }
                 next_params["after"] = paging["cursors"]["after"]
                 paging["next"] = f"{context.base}{context.relative}?{urlencode(next_params)}"
             payload["paging"] = paging
@@ -375,7 +407,8 @@ class GraphApi:
                 return 400, _unsupported(media_id, "post")
             target = comment_id or media_id
             if comment_id is not None and (
-                comment_id not in state.ig_comments or state.ig_comments[comment_id].media_id != media_id
+                comment_id not in state.ig_comments
+                or state.ig_comments[comment_id].media_id != media_id
             ):
                 return 400, _unsupported(comment_id, "post")
             return 200, {"id": state.add_ig_comment(target, accounts.IG_USER_ID, message).id}
@@ -450,7 +483,9 @@ class GraphApi:
             "owner": {"id": media.owner_id},
             "comments_count": state.ig_comment_count(media.id),
             "like_count": 0,
-            "comments": lambda: [self._ig_comment_node(c) for c in state.ig_comments_under(media.id)],
+            "comments": lambda: [
+                self._ig_comment_node(c) for c in state.ig_comments_under(media.id)
+            ],
         }
 
     def _ig_comment_node(self, comment: IgComment) -> dict[str, Any]:
@@ -470,7 +505,9 @@ class GraphApi:
                 "permalink": f"https://www.instagram.com/p/{media.shortcode}/",
                 "media_product_type": "FEED",
             },
-            "replies": lambda: [self._ig_comment_node(c) for c in state.ig_comments_under(comment.id)],
+            "replies": lambda: [
+                self._ig_comment_node(c) for c in state.ig_comments_under(comment.id)
+            ],
         }
         if comment.parent_id:
             node["parent_id"] = comment.parent_id
@@ -518,4 +555,3 @@ _RATE_LIMIT_MESSAGES = {
         "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting."
     ),
 }
-

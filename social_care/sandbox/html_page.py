@@ -29,7 +29,9 @@ def render_overview(state: SandboxState, limit: int = 200) -> str:
         x_rows = [
             _row(
                 t.created_at.strftime("%Y-%m-%d %H:%M"),
-                "@" + state.x_users[t.author_id].username if t.author_id in state.x_users else t.author_id,
+                "@" + state.x_users[t.author_id].username
+                if t.author_id in state.x_users
+                else t.author_id,
                 t.text,
                 t.author_id == accounts.X_USER_ID,
                 f"reply to {t.in_reply_to_tweet_id}" if t.in_reply_to_tweet_id else f"tweet {t.id}",
@@ -37,7 +39,8 @@ def render_overview(state: SandboxState, limit: int = 200) -> str:
             for t in state.tweets_newest_first()[:limit]
         ]
         fb_items = [
-            (p.created_time, p.author_id, p.message, f"{p.kind} post {p.id}") for p in state.fb_posts.values()
+            (p.created_time, p.author_id, p.message, f"{p.kind} post {p.id}")
+            for p in state.fb_posts.values()
         ] + [
             (c.created_time, c.author_id, c.message, f"comment on {c.parent_id or c.post_id}")
             for c in state.fb_comments.values()
@@ -50,7 +53,9 @@ def render_overview(state: SandboxState, limit: int = 200) -> str:
                 author == accounts.FB_PAGE_ID,
                 context,
             )
-            for when, author, text, context in sorted(fb_items, key=lambda i: i[0], reverse=True)[:limit]
+            for when, author, text, context in sorted(fb_items, key=lambda i: i[0], reverse=True)[
+                :limit
+            ]
         ]
         ig_items = [
             (m.timestamp, m.owner_id, m.caption, f"media {m.id}") for m in state.ig_media.values()
@@ -66,10 +71,18 @@ def render_overview(state: SandboxState, limit: int = 200) -> str:
                 author == accounts.IG_USER_ID,
                 context,
             )
-            for when, author, text, context in sorted(ig_items, key=lambda i: i[0], reverse=True)[:limit]
+            for when, author, text, context in sorted(ig_items, key=lambda i: i[0], reverse=True)[
+                :limit
+            ]
         ]
         reply_rows = [
-            _row(r.created_at.strftime("%Y-%m-%d %H:%M"), r.platform, r.text, True, f"in reply to {r.in_reply_to}")
+            _row(
+                r.created_at.strftime("%Y-%m-%d %H:%M"),
+                r.platform,
+                r.text,
+                True,
+                f"in reply to {r.in_reply_to}",
+            )
             for r in reversed(state.brand_replies)
         ]
     header = "<tr><th>When (UTC)</th><th>Who</th><th>Text</th><th>Where</th></tr>"

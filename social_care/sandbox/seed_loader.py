@@ -39,17 +39,27 @@ def read_seed(name: str = DEFAULT_SEED) -> dict[str, Any]:
     """The seed document: a packaged name (``"demo"``, ``"lojaaurora"``) or a path to a JSON file."""
     packaged = SEED_ALIASES.get(name)
     if packaged is not None:
-        text = resources.files("social_care.sandbox").joinpath("seed", f"{packaged}.json").read_text("utf-8")
+        text = (
+            resources.files("social_care.sandbox")
+            .joinpath("seed", f"{packaged}.json")
+            .read_text("utf-8")
+        )
     else:
         text = Path(name).read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
 
 
-def ensure_person(state: SandboxState, people: People, key: str, person: dict[str, Any], platform: str) -> str:
+def ensure_person(
+    state: SandboxState, people: People, key: str, person: dict[str, Any], platform: str
+) -> str:
     """The platform account id of a seed person, created on first use."""
     if key == BRAND:
-        return {"x": accounts.X_USER_ID, "facebook": accounts.FB_PAGE_ID, "instagram": accounts.IG_USER_ID}[platform]
+        return {
+            "x": accounts.X_USER_ID,
+            "facebook": accounts.FB_PAGE_ID,
+            "instagram": accounts.IG_USER_ID,
+        }[platform]
     known = getattr(people, platform)
     if key in known:
         return str(known[key])
@@ -60,7 +70,9 @@ def ensure_person(state: SandboxState, people: People, key: str, person: dict[st
         account_id = state.add_fb_profile(person["name"]).id
     else:
         ig = person.get("instagram") or {"username": key, "followers": 0}
-        account_id = state.add_ig_profile(ig["username"], person["name"], int(ig.get("followers", 0))).id
+        account_id = state.add_ig_profile(
+            ig["username"], person["name"], int(ig.get("followers", 0))
+        ).id
     known[key] = account_id
     return account_id
 
@@ -76,7 +88,9 @@ def add_item(
     """Create one seed item; ``ids`` maps earlier item keys to platform ids (for threads)."""
     platform = item["platform"]
     author_key = item["author"]
-    author_id = ensure_person(state, people, author_key, person_table.get(author_key, {"name": author_key}), platform)
+    author_id = ensure_person(
+        state, people, author_key, person_table.get(author_key, {"name": author_key}), platform
+    )
     text = item["text"]
     if platform == "x":
         return state.add_tweet(
@@ -93,13 +107,18 @@ def add_item(
         return state.add_fb_comment(ids[item["on"]], author_id, text, created_time=created).id
     if platform == "instagram":
         if item["type"] == "media":
-            tagged = [ensure_person(state, people, k, person_table.get(k, {"name": k}), "instagram") for k in item.get("tags", [])]
+            tagged = [
+                ensure_person(state, people, k, person_table.get(k, {"name": k}), "instagram")
+                for k in item.get("tags", [])
+            ]
             return state.add_ig_media(author_id, text, timestamp=created, tagged_user_ids=tagged).id
         return state.add_ig_comment(ids[item["on"]], author_id, text, timestamp=created).id
     raise ValueError(f"unknown platform {platform!r} in seed item {item.get('key')!r}")
 
 
-def load_seed(state: SandboxState, name: str = DEFAULT_SEED, now: datetime | None = None) -> LoadedSeed:
+def load_seed(
+    state: SandboxState, name: str = DEFAULT_SEED, now: datetime | None = None
+) -> LoadedSeed:
     """Load a seed into ``state``; timestamps are ``now`` minus each item's ``minutes_ago``."""
     document = read_seed(name)
     reference = now or state.clock()

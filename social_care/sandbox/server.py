@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from social_care.sandbox import accounts
@@ -110,7 +110,7 @@ class SandboxServer:
             thread.join(timeout=5)
         self._threads.clear()
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -155,14 +155,18 @@ class SandboxServer:
             if payload is None:
                 return
             try:
-                self.webhook_statuses.append(deliver_webhook(self.webhook_url, payload, app_secret=self.app_secret))
+                self.webhook_statuses.append(
+                    deliver_webhook(self.webhook_url, payload, app_secret=self.app_secret)
+                )
             except OSError as error:
                 log.warning("webhook delivery to %s failed: %s", self.webhook_url, error)
                 self.webhook_statuses.append(0)
 
     # Request dispatch --------------------------------------------------------------------
 
-    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> ApiResponse:
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> ApiResponse:
         split = urlsplit(raw_path)
         path = split.path
         query = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -188,14 +192,23 @@ class SandboxServer:
         if fault is not None and fault.kind == "malformed_item":
             response = _break_first_item(response)
         if fault is not None and fault.kind == "truncated_json":
-            response = ApiResponse(response.status, response.body[: len(response.body) // 2], response.headers)
+            response = ApiResponse(
+                response.status, response.body[: len(response.body) // 2], response.headers
+            )
         return response
 
     def _server_error(self, platform: str, fault: Fault) -> ApiResponse:
         if platform == "x":
-            headers = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "449",
-                       "x-rate-limit-reset": str(int(self.state.clock().timestamp()) + 900)}
-            return json_response(fault.status, problem(fault.status, "Service Unavailable", "Service Unavailable"), headers)
+            headers = {
+                "x-rate-limit-limit": "450",
+                "x-rate-limit-remaining": "449",
+                "x-rate-limit-reset": str(int(self.state.clock().timestamp()) + 900),
+            }
+            return json_response(
+                fault.status,
+                problem(fault.status, "Service Unavailable", "Service Unavailable"),
+                headers,
+            )
         body = graph_error("An unexpected error has occurred. Please retry your request later.", 2)
         body["error"]["is_transient"] = True
         return json_response(fault.status, body)
@@ -206,10 +219,13 @@ class SandboxServer:
         except ValueError:
             return json_response(400, {"error": "the body must be JSON"})
         if path == "/_sandbox/faults" and method == "GET":
-            return json_response(200, {
-                "pending": [asdict(f) for f in self.faults.pending()],
-                "applied": [asdict(a) for a in self.faults.applied],
-            })
+            return json_response(
+                200,
+                {
+                    "pending": [asdict(f) for f in self.faults.pending()],
+                    "applied": [asdict(a) for a in self.faults.applied],
+                },
+            )
         if path == "/_sandbox/faults" and method == "POST":
             try:
                 fault = Fault(**request)
@@ -231,7 +247,9 @@ class SandboxServer:
             self.faults.clear()
             return json_response(200, {"cleared": True})
         if path == "/_sandbox/mentions" and method == "POST":
-            return json_response(201, {"added": self.add_generated_mentions(int(request.get("count", 1)))})
+            return json_response(
+                201, {"added": self.add_generated_mentions(int(request.get("count", 1)))}
+            )
         if path == "/_sandbox/state" and method == "GET":
             return json_response(200, self.summary())
         return json_response(404, {"error": f"no admin route {method} {path}"})
@@ -253,7 +271,12 @@ class SandboxServer:
                     "ig_comments": len(state.ig_comments),
                 },
                 "brand_replies": [
-                    {"platform": r.platform, "id": r.external_id, "in_reply_to": r.in_reply_to, "text": r.text}
+                    {
+                        "platform": r.platform,
+                        "id": r.external_id,
+                        "in_reply_to": r.in_reply_to,
+                        "text": r.text,
+                    }
                     for r in state.brand_replies
                 ],
             }
@@ -261,7 +284,11 @@ class SandboxServer:
 
 def _break_first_item(response: ApiResponse) -> ApiResponse:
     payload = response.payload
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list) or not payload["data"]:
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("data"), list)
+        or not payload["data"]
+    ):
         return response
     broken = json.loads(json.dumps(payload))
     first = broken["data"][0]

@@ -10,7 +10,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from social_care.sandbox import accounts
@@ -22,7 +22,7 @@ TWITTER_EPOCH_MS = 1288834974657
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -139,11 +139,16 @@ class SandboxState:
         self._add_brand_accounts()
 
     def _add_brand_accounts(self) -> None:
-        self.add_x_user("lojaaurora", accounts.BRAND_NAME, followers=48_213, user_id=accounts.X_USER_ID)
+        self.add_x_user(
+            "lojaaurora", accounts.BRAND_NAME, followers=48_213, user_id=accounts.X_USER_ID
+        )
         self.add_fb_profile(accounts.FB_PAGE_NAME, profile_id=accounts.FB_PAGE_ID)
         self.add_fb_profile(accounts.IG_TOKEN_OWNER_NAME, profile_id=accounts.IG_TOKEN_OWNER_ID)
         self.add_ig_profile(
-            accounts.IG_USERNAME, accounts.BRAND_NAME, followers=91_502, profile_id=accounts.IG_USER_ID
+            accounts.IG_USERNAME,
+            accounts.BRAND_NAME,
+            followers=91_502,
+            profile_id=accounts.IG_USER_ID,
         )
 
     def _notify(self, kind: str, item: Any) -> None:
@@ -272,7 +277,9 @@ class SandboxState:
             post = self.fb_posts[post_id]
             post.updated_time = max(post.updated_time, created)
             if author_id == accounts.FB_PAGE_ID:
-                self.brand_replies.append(BrandReply("facebook", comment.id, target_id, message, created))
+                self.brand_replies.append(
+                    BrandReply("facebook", comment.id, target_id, message, created)
+                )
         self._notify("fb_comment", comment)
         return comment
 
@@ -301,7 +308,9 @@ class SandboxState:
         self, username: str, name: str, followers: int = 0, profile_id: str | None = None
     ) -> IgProfile:
         with self.lock:
-            profile = IgProfile(profile_id or str(next(self._ig_profile_ids)), username, name, followers)
+            profile = IgProfile(
+                profile_id or str(next(self._ig_profile_ids)), username, name, followers
+            )
             self.ig_profiles[profile.id] = profile
             return profile
 
@@ -346,10 +355,14 @@ class SandboxState:
                 media_id, parent_id = target.media_id, target.parent_id or target.id
             else:
                 raise KeyError(target_id)
-            comment = IgComment(str(next(self._ig_comment_ids)), media_id, parent_id, author_id, text, created)
+            comment = IgComment(
+                str(next(self._ig_comment_ids)), media_id, parent_id, author_id, text, created
+            )
             self.ig_comments[comment.id] = comment
             if author_id == accounts.IG_USER_ID:
-                self.brand_replies.append(BrandReply("instagram", comment.id, target_id, text, created))
+                self.brand_replies.append(
+                    BrandReply("instagram", comment.id, target_id, text, created)
+                )
         self._notify("ig_comment", comment)
         return comment
 
@@ -368,7 +381,9 @@ class SandboxState:
         with self.lock:
             if object_id in self.ig_media:
                 found = [
-                    c for c in self.ig_comments.values() if c.media_id == object_id and c.parent_id is None
+                    c
+                    for c in self.ig_comments.values()
+                    if c.media_id == object_id and c.parent_id is None
                 ]
             else:
                 found = [c for c in self.ig_comments.values() if c.parent_id == object_id]
@@ -385,7 +400,9 @@ def _mention_tokens(text: str) -> set[str]:
         word = raw.strip(".,;:!?()[]\"'").lower()
         if word.startswith("@"):
             # "@lojaaurora," and "@lojaaurora's" both mention the account
-            tokens.add("@" + "".join(ch for ch in word[1:].split("'")[0] if ch.isalnum() or ch == "_"))
+            tokens.add(
+                "@" + "".join(ch for ch in word[1:].split("'")[0] if ch.isalnum() or ch == "_")
+            )
     return tokens
 
 

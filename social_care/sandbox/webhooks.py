@@ -19,10 +19,14 @@ def _unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def _envelope(object_type: str, entry_id: str, when: datetime, field: str, value: dict[str, Any]) -> dict[str, Any]:
+def _envelope(
+    object_type: str, entry_id: str, when: datetime, field: str, value: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "object": object_type,
-        "entry": [{"id": entry_id, "time": _unix(when), "changes": [{"field": field, "value": value}]}],
+        "entry": [
+            {"id": entry_id, "time": _unix(when), "changes": [{"field": field, "value": value}]}
+        ],
     }
 
 
@@ -44,7 +48,11 @@ def feed_comment_payload(state: SandboxState, comment: FbComment) -> dict[str, A
     author = state.fb_profiles.get(comment.author_id)
     value = {
         "from": {"id": comment.author_id, "name": author.name if author else ""},
-        "post": {"status_type": "mobile_status_update", "is_published": True, "id": comment.post_id},
+        "post": {
+            "status_type": "mobile_status_update",
+            "is_published": True,
+            "id": comment.post_id,
+        },
         "message": comment.message,
         "post_id": comment.post_id,
         "comment_id": comment.id,
@@ -69,7 +77,9 @@ def instagram_comment_payload(state: SandboxState, comment: IgComment) -> dict[s
     return _envelope("instagram", accounts.IG_USER_ID, comment.timestamp, "comments", value)
 
 
-def instagram_mention_payload(media_id: str, comment_id: str | None, when: datetime) -> dict[str, Any]:
+def instagram_mention_payload(
+    media_id: str, comment_id: str | None, when: datetime
+) -> dict[str, Any]:
     value = {"media_id": media_id}
     if comment_id is not None:
         value["comment_id"] = comment_id
@@ -123,6 +133,10 @@ def payload_for_new_item(state: SandboxState, kind: str, item: Any) -> dict[str,
             return instagram_comment_payload(state, item)
         if f"@{accounts.IG_USERNAME}" in item.text.lower():
             return instagram_mention_payload(item.media_id, item.id, item.timestamp)
-    if kind == "ig_media" and item.owner_id != accounts.IG_USER_ID and f"@{accounts.IG_USERNAME}" in item.caption.lower():
+    if (
+        kind == "ig_media"
+        and item.owner_id != accounts.IG_USER_ID
+        and f"@{accounts.IG_USERNAME}" in item.caption.lower()
+    ):
         return instagram_mention_payload(item.id, None, item.timestamp)
     return None

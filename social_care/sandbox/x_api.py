@@ -39,7 +39,9 @@ def format_x_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def problem(status: int, title: str, detail: str, problem_type: str = "about:blank") -> dict[str, Any]:
+def problem(
+    status: int, title: str, detail: str, problem_type: str = "about:blank"
+) -> dict[str, Any]:
     return {"title": title, "type": problem_type, "status": status, "detail": detail}
 
 
@@ -181,10 +183,14 @@ class XApi:
             reset = int(self.state.clock().timestamp() + fault.reset_in)
             limit = limit_headers["x-rate-limit-limit"]
             return json_response(
-                429, problem(429, "Too Many Requests", "Too Many Requests"), rate_headers(int(limit), 0, reset)
+                429,
+                problem(429, "Too Many Requests", "Too Many Requests"),
+                rate_headers(int(limit), 0, reset),
             )
         if over:
-            return json_response(429, problem(429, "Too Many Requests", "Too Many Requests"), limit_headers)
+            return json_response(
+                429, problem(429, "Too Many Requests", "Too Many Requests"), limit_headers
+            )
         if name in ("users_me", "create_tweet") and principal != "user":
             return json_response(
                 403,
@@ -213,7 +219,9 @@ class XApi:
     def _mentions(self, query: dict[str, str], body: bytes, user_id: str) -> tuple[int, Any]:
         if user_id not in self.state.x_users:
             return 404, problem(
-                404, "Not Found Error", f"Could not find user with id: [{user_id}].",
+                404,
+                "Not Found Error",
+                f"Could not find user with id: [{user_id}].",
                 "https://api.twitter.com/2/problems/resource-not-found",
             )
         return self._timeline(self.state.mentions_of(user_id), query, (5, 100), "pagination_token")
@@ -232,9 +240,13 @@ class XApi:
         try:
             predicate = compile_query(text, self.state.x_users)
         except QuerySyntaxError as error:
-            return 400, invalid_request("query", text, f"There were errors processing your request: {error}")
+            return 400, invalid_request(
+                "query", text, f"There were errors processing your request: {error}"
+            )
         oldest = self.state.clock() - SEARCH_WINDOW
-        tweets = [t for t in self.state.tweets_newest_first() if t.created_at >= oldest and predicate(t)]
+        tweets = [
+            t for t in self.state.tweets_newest_first() if t.created_at >= oldest and predicate(t)
+        ]
         return self._timeline(tweets, query, (10, 100), "next_token")
 
     def _create_tweet(self, query: dict[str, str], body: bytes) -> tuple[int, Any]:
@@ -248,31 +260,46 @@ class XApi:
         reply_to = (request.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and reply_to not in self.state.tweets:
             return 403, problem(
-                403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."
+                403,
+                "Forbidden",
+                "You attempted to reply to a Tweet that is deleted or not visible to you.",
             )
         with self.state.lock:
             if any(t.text == text for t in self.state.tweets_by(accounts.X_USER_ID)):
-                return 403, problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+                return 403, problem(
+                    403,
+                    "Forbidden",
+                    "You are not allowed to create a Tweet with duplicate content.",
+                )
             tweet = self.state.add_tweet(accounts.X_USER_ID, text, in_reply_to=reply_to)
-        return 201, {"data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}}
+        return 201, {
+            "data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+        }
 
     # Rendering ---------------------------------------------------------------------------
 
     def _timeline(
-        self, tweets: list[Tweet], query: dict[str, str], bounds: tuple[int, int], token_parameter: str
+        self,
+        tweets: list[Tweet],
+        query: dict[str, str],
+        bounds: tuple[int, int],
+        token_parameter: str,
     ) -> tuple[int, Any]:
         raw_max = query.get("max_results", "10")
         low, high = bounds
         if not raw_max.isdigit() or not low <= int(raw_max) <= high:
             return 400, invalid_request(
-                "max_results", raw_max,
+                "max_results",
+                raw_max,
                 f"The `max_results` query parameter value [{raw_max}] is not between {low} and {high}",
             )
         for parameter in ("since_id", "until_id"):
             value = query.get(parameter)
             if value is not None and not value.isdigit():
                 return 400, invalid_request(
-                    parameter, value, f"The `{parameter}` query parameter value [{value}] is not valid"
+                    parameter,
+                    value,
+                    f"The `{parameter}` query parameter value [{value}] is not valid",
                 )
         since_id = int(query.get("since_id", "0"))
         until_id = int(query["until_id"]) if "until_id" in query else None
@@ -282,7 +309,9 @@ class XApi:
             older_than = _decode_token(token)
             if older_than is None:
                 return 400, invalid_request(
-                    token_parameter, token, f"The `{token_parameter}` query parameter value [{token}] is not valid"
+                    token_parameter,
+                    token,
+                    f"The `{token_parameter}` query parameter value [{token}] is not valid",
                 )
         start_time = _parse_x_bound(query.get("start_time"))
         end_time = _parse_x_bound(query.get("end_time"))
@@ -306,7 +335,9 @@ class XApi:
         if "author_id" in expansions:
             author_ids = list(dict.fromkeys(t.author_id for t in page))
             includes["users"] = [
-                self._render_user(self.state.x_users[a], user_fields) for a in author_ids if a in self.state.x_users
+                self._render_user(self.state.x_users[a], user_fields)
+                for a in author_ids
+                if a in self.state.x_users
             ]
         if "referenced_tweets.id" in expansions:
             referenced = [
@@ -356,8 +387,12 @@ class XApi:
                 rendered["referenced_tweets"] = references
         if "public_metrics" in fields:
             rendered["public_metrics"] = {
-                "retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
-                "bookmark_count": 0, "impression_count": 0,
+                "retweet_count": 0,
+                "reply_count": 0,
+                "like_count": 0,
+                "quote_count": 0,
+                "bookmark_count": 0,
+                "impression_count": 0,
             }
         return rendered
 
@@ -381,7 +416,7 @@ def _parse_x_bound(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 

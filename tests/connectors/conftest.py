@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -35,7 +35,7 @@ class MutableClock:
     """A clock the test can move; starts at the real now so sandbox timestamps line up."""
 
     def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -70,7 +70,9 @@ ConnectorFactory = Callable[..., Any]
 
 @pytest.fixture
 def make_x(sleeps: SleepRecorder, clock: MutableClock) -> ConnectorFactory:
-    def factory(server: SandboxServer, secrets: dict[str, str] | None = None, **overrides: Any) -> XConnector:
+    def factory(
+        server: SandboxServer, secrets: dict[str, str] | None = None, **overrides: Any
+    ) -> XConnector:
         settings: dict[str, Any] = {
             "user_id": X_USER_ID,
             "handle": "lojaaurora",
@@ -123,7 +125,11 @@ def make_instagram(sleeps: SleepRecorder, clock: MutableClock) -> ConnectorFacto
     def factory(
         server: SandboxServer, secrets: dict[str, str] | None = None, **overrides: Any
     ) -> InstagramConnector:
-        settings: dict[str, Any] = {"ig_user_id": IG_USER_ID, "handle": "lojaaurora", "timeout": 2.0}
+        settings: dict[str, Any] = {
+            "ig_user_id": IG_USER_ID,
+            "handle": "lojaaurora",
+            "timeout": 2.0,
+        }
         settings.update(overrides)
         connector = build_connector(
             "instagram",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,17 +21,21 @@ def _visitor(server: SandboxServer, name: str = "Cliente Teste") -> str:
 
 def test_feed_first_sync_maps_posts_and_flags_the_pages_own(sandbox, make_facebook):
     result = make_facebook(sandbox).fetch("feed", None)
-    by_key = {key: r for r in result.records for key, i in sandbox.seed.ids.items() if i == r.external_id}
+    by_key = {
+        key: r for r in result.records for key, i in sandbox.seed.ids.items() if i == r.external_id
+    }
     assert len(result.records) == 11  # page posts, visitor posts and posts tagging the page
     assert by_key["fb-brand-bf"].is_own and by_key["fb-brand-verao"].is_own
     fatima = by_key["fb-fatima-procon"]
     assert not fatima.is_own
     assert fatima.author.name == "Fátima Oliveira"
-    assert fatima.created_at.tzinfo == timezone.utc
+    assert fatima.created_at.tzinfo == UTC
     assert fatima.permalink.startswith(f"https://www.facebook.com/{FB_PAGE_ID}/posts/")
     assert fatima.reply_ref == {"kind": "post", "object_id": fatima.external_id}
     assert fatima.thread_external_id == fatima.external_id and fatima.parent_external_id is None
-    assert by_key["fb-wagner-boicote"].external_id.startswith(by_key["fb-wagner-boicote"].author.external_id + "_")
+    assert by_key["fb-wagner-boicote"].external_id.startswith(
+        by_key["fb-wagner-boicote"].author.external_id + "_"
+    )
     assert result.requests_made == 1
 
 
@@ -50,8 +54,15 @@ def test_comments_first_sync_includes_replies_with_their_thread(sandbox, make_fa
     records = {r.external_id: r for r in result.records}
     ids = sandbox.seed.ids
     assert len(records) == 13
-    late, brand, again = records[ids["fb-joao-late"]], records[ids["fb-brand-re-joao"]], records[ids["fb-joao-reclameaqui"]]
-    assert late.parent_external_id == ids["fb-brand-verao"] and late.thread_external_id == ids["fb-brand-verao"]
+    late, brand, again = (
+        records[ids["fb-joao-late"]],
+        records[ids["fb-brand-re-joao"]],
+        records[ids["fb-joao-reclameaqui"]],
+    )
+    assert (
+        late.parent_external_id == ids["fb-brand-verao"]
+        and late.thread_external_id == ids["fb-brand-verao"]
+    )
     assert brand.is_own and brand.parent_external_id == late.external_id
     # A reply to a reply joins the top-level comment's thread, as on Facebook.
     assert again.parent_external_id == late.external_id
@@ -66,8 +77,12 @@ def test_incremental_sync_after_restart_fetches_only_new_items(sandbox, make_fac
     comments = connector.fetch("comments", None)
     person = _visitor(sandbox)
     post = sandbox.state.add_fb_post(person, "Vocês entregam em Palmas?", kind="visitor")
-    comment = sandbox.state.add_fb_comment(sandbox.seed.ids["fb-brand-bf"], person, "O cupom não funciona")
-    reply = sandbox.state.add_fb_comment(comment.id, _visitor(sandbox, "Outra Pessoa"), "Comigo também!")
+    comment = sandbox.state.add_fb_comment(
+        sandbox.seed.ids["fb-brand-bf"], person, "O cupom não funciona"
+    )
+    reply = sandbox.state.add_fb_comment(
+        comment.id, _visitor(sandbox, "Outra Pessoa"), "Comigo também!"
+    )
 
     restarted = make_facebook(sandbox)
     new_feed = restarted.fetch("feed", _round_trip(feed.cursor))
@@ -82,7 +97,9 @@ def test_incremental_sync_after_restart_fetches_only_new_items(sandbox, make_fac
 
 def test_feed_pagination_is_capped_and_resumed_without_gaps(empty_sandbox, make_facebook):
     person = _visitor(empty_sandbox)
-    created = [empty_sandbox.state.add_fb_post(person, f"post {n}", kind="visitor").id for n in range(7)]
+    created = [
+        empty_sandbox.state.add_fb_post(person, f"post {n}", kind="visitor").id for n in range(7)
+    ]
     connector = make_facebook(empty_sandbox, page_size=2, max_pages_per_poll=2)
     first = connector.fetch("feed", None)
     assert len(first.records) == 4 and first.cursor["pending"] is not None
@@ -106,7 +123,7 @@ def test_comment_pagination_follows_paging_next(sandbox, make_facebook):
 def test_rate_limit_error_uses_the_usage_header_regain_time(sandbox, make_facebook):
     sandbox.faults.inject("rate_limit", route="/feed", reset_in=600)
     connector = make_facebook(sandbox)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with pytest.raises(RateLimited) as caught:
         connector.fetch("feed", None)
     assert abs((caught.value.reset_at - now).total_seconds() - 600) < 5
@@ -129,7 +146,7 @@ def test_usage_header_at_100_percent_stops_the_next_call(sandbox, make_facebook)
     assert len(connector.fetch("feed", None).records) == 11  # the answer itself is good
     with pytest.raises(RateLimited) as caught:
         connector.fetch("feed", None)
-    assert caught.value.reset_at > datetime.now(timezone.utc)
+    assert caught.value.reset_at > datetime.now(UTC)
 
 
 def test_server_errors_are_retried_then_transient(sandbox, make_facebook, sleeps):
@@ -151,9 +168,9 @@ def test_expired_and_invalid_tokens_are_auth_errors(sandbox, make_facebook):
 
 def test_bad_request_is_permanent(sandbox, make_facebook):
     with pytest.raises(PermanentError, match="appsecret_proof"):
-        make_facebook(sandbox, secrets={"page_access_token": "sandbox-fb-page-token", "app_secret": "wrong"}).fetch(
-            "feed", None
-        )
+        make_facebook(
+            sandbox, secrets={"page_access_token": "sandbox-fb-page-token", "app_secret": "wrong"}
+        ).fetch("feed", None)
     with pytest.raises(PermanentError):
         make_facebook(sandbox).post_reply({"kind": "post", "object_id": "123_456"}, "Olá")
 
@@ -169,7 +186,9 @@ def test_malformed_item_is_quarantined_and_neighbours_kept(sandbox, make_faceboo
 def test_reply_is_posted_visible_and_found(sandbox, make_facebook):
     connector = make_facebook(sandbox)
     comments = connector.fetch("comments", None)
-    target = next(r for r in comments.records if r.external_id == sandbox.seed.ids["fb-cristina-pix"])
+    target = next(
+        r for r in comments.records if r.external_id == sandbox.seed.ids["fb-cristina-pix"]
+    )
     text = "Oi, Cristina! Já localizamos o Pix em dobro e o estorno sai em até 24h."
     posted = connector.post_reply(target.reply_ref, text)
     stored = sandbox.state.fb_comments[posted.external_id]

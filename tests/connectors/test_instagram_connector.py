@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,15 +28,19 @@ def test_comments_first_sync_includes_replies_and_flags_the_brand(sandbox, make_
     assert trincada.author.handle == "dudaferraz"
     assert trincada.thread_external_id == ids["ig-brand-casa"] == trincada.parent_external_id
     assert trincada.permalink.startswith("https://www.instagram.com/p/")
-    assert trincada.created_at.tzinfo == timezone.utc
+    assert trincada.created_at.tzinfo == UTC
     assert trincada.reply_ref == {
-        "kind": "comment", "comment_id": trincada.external_id, "media_id": ids["ig-brand-casa"],
+        "kind": "comment",
+        "comment_id": trincada.external_id,
+        "media_id": ids["ig-brand-casa"],
         "reply_to": trincada.external_id,
     }
     brand_reply = records[ids["ig-brand-re-duda"]]
     assert brand_reply.is_own and brand_reply.parent_external_id == trincada.external_id
     thanks = records[ids["ig-duda-thanks"]]
-    assert thanks.reply_ref["comment_id"] == trincada.external_id  # replies hang under the top level
+    assert (
+        thanks.reply_ref["comment_id"] == trincada.external_id
+    )  # replies hang under the top level
     assert sum(r.is_own for r in result.records) == 1
 
 
@@ -47,8 +51,12 @@ def test_incremental_sync_reads_only_media_whose_comment_count_changed(sandbox, 
     assert unchanged.records == [] and unchanged.requests_made == 1
 
     fan = _fan(sandbox)
-    comment = sandbox.state.add_ig_comment(sandbox.seed.ids["ig-brand-bf"], fan, "Chegou hoje, amei!")
-    reply = sandbox.state.add_ig_comment(sandbox.seed.ids["ig-leo-double"], fan, "Comigo aconteceu o mesmo")
+    comment = sandbox.state.add_ig_comment(
+        sandbox.seed.ids["ig-brand-bf"], fan, "Chegou hoje, amei!"
+    )
+    reply = sandbox.state.add_ig_comment(
+        sandbox.seed.ids["ig-leo-double"], fan, "Comigo aconteceu o mesmo"
+    )
     second = restarted.fetch("comments", _round_trip(unchanged.cursor))
     assert sorted(r.external_id for r in second.records) == sorted([comment.id, reply.id])
     assert second.requests_made == 2
@@ -58,7 +66,9 @@ def test_incremental_sync_reads_only_media_whose_comment_count_changed(sandbox, 
 def test_long_comment_lists_are_read_over_several_polls(empty_sandbox, make_instagram):
     media = empty_sandbox.state.add_ig_media(IG_USER_ID, "Promoção!")
     fan = _fan(empty_sandbox)
-    created = [empty_sandbox.state.add_ig_comment(media.id, fan, f"comentário {n}").id for n in range(7)]
+    created = [
+        empty_sandbox.state.add_ig_comment(media.id, fan, f"comentário {n}").id for n in range(7)
+    ]
     connector = make_instagram(empty_sandbox, page_size=2, max_pages_per_poll=2)
     seen: list[str] = []
     cursor = None
@@ -75,8 +85,14 @@ def test_tags_stream_and_reply_kinds(sandbox, make_instagram):
     result = make_instagram(sandbox).fetch("tags", None)
     refs = {r.external_id: r.reply_ref for r in result.records}
     assert refs == {
-        sandbox.seed.ids["ig-anadecor-canecas"]: {"kind": "mention", "media_id": sandbox.seed.ids["ig-anadecor-canecas"]},
-        sandbox.seed.ids["ig-bruna-look"]: {"kind": "tagged", "media_id": sandbox.seed.ids["ig-bruna-look"]},
+        sandbox.seed.ids["ig-anadecor-canecas"]: {
+            "kind": "mention",
+            "media_id": sandbox.seed.ids["ig-anadecor-canecas"],
+        },
+        sandbox.seed.ids["ig-bruna-look"]: {
+            "kind": "tagged",
+            "media_id": sandbox.seed.ids["ig-bruna-look"],
+        },
     }
     assert {r.author.handle for r in result.records} == {"ana.decor", "fit.bruna"}
     with pytest.raises(PermanentError, match="tagged"):
@@ -86,7 +102,9 @@ def test_tags_stream_and_reply_kinds(sandbox, make_instagram):
 def test_comment_reply_is_posted_visible_and_found(sandbox, make_instagram):
     connector = make_instagram(sandbox)
     first = connector.fetch("comments", None)
-    target = next(r for r in first.records if r.external_id == sandbox.seed.ids["ig-tainara-estorno"])
+    target = next(
+        r for r in first.records if r.external_id == sandbox.seed.ids["ig-tainara-estorno"]
+    )
     text = "@tainara.f Oi, Tainara! Seu estorno foi liberado hoje; chamamos você no direct."
     posted = connector.post_reply(target.reply_ref, text)
     stored = sandbox.state.ig_comments[posted.external_id]
@@ -109,7 +127,10 @@ def test_caption_and_comment_mentions_are_fetched_and_answered(sandbox, make_ins
     assert comment.external_id == ids["ig-clara-sumiu"] and comment.author.handle == "clara.m"
     assert comment.thread_external_id == ids["ig-bruna-look"]
 
-    for record, text in ((caption, "Oi, Tiago! Sentimos muito, vamos trocar a mochila."), (comment, "Oi, Clara! Te chamamos no direct.")):
+    for record, text in (
+        (caption, "Oi, Tiago! Sentimos muito, vamos trocar a mochila."),
+        (comment, "Oi, Clara! Te chamamos no direct."),
+    ):
         posted = connector.post_reply(record.reply_ref, text)
         assert sandbox.state.ig_comments[posted.external_id].author_id == IG_USER_ID
         assert connector.find_reply(record.reply_ref, text) == posted
@@ -121,7 +142,7 @@ def test_caption_and_comment_mentions_are_fetched_and_answered(sandbox, make_ins
 
 def test_rate_limit_80002_and_expired_token(sandbox, make_instagram):
     sandbox.faults.inject("rate_limit", route="/media", reset_in=120)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with pytest.raises(RateLimited, match="80002") as caught:
         make_instagram(sandbox).fetch("comments", None)
     assert abs((caught.value.reset_at - now).total_seconds() - 120) < 5

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -52,7 +53,15 @@ def test_reference_test_vector():
         (VECTOR_BODY, VECTOR_SIGNATURE.replace("sha256=", "sha1="), "test-app-secret"),
         (VECTOR_BODY, VECTOR_SIGNATURE, ""),
     ],
-    ids=["wrong-secret", "missing", "empty", "tampered", "trailing-byte", "wrong-scheme", "no-secret"],
+    ids=[
+        "wrong-secret",
+        "missing",
+        "empty",
+        "tampered",
+        "trailing-byte",
+        "wrong-scheme",
+        "no-secret",
+    ],
 )
 def test_bad_signatures_are_rejected(body, header, secret):
     assert not verify_signature(body, header, secret)
@@ -62,21 +71,31 @@ def test_parsing_the_vector_gives_a_comment_record():
     records, quarantined, follow_ups = parse_webhook(json.loads(VECTOR_BODY))
     assert not quarantined and not follow_ups
     (record,) = records
-    assert (record.platform, record.external_id, record.stream) == ("facebook", "456_789", "comments")
+    assert (record.platform, record.external_id, record.stream) == (
+        "facebook",
+        "456_789",
+        "comments",
+    )
     assert record.parent_external_id == "123_456" and record.thread_external_id == "123_456"
     assert record.author.name == "Dana" and record.text == "hi"
     assert int(record.created_at.timestamp()) == 1700000000 and record.created_at.tzinfo is not None
 
 
 def test_subscription_handshake():
-    params = {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": "meatyhamhock"}
+    params = {
+        "hub.mode": "subscribe",
+        "hub.challenge": "1158201444",
+        "hub.verify_token": "meatyhamhock",
+    }
     assert verify_subscription(params, "meatyhamhock") == "1158201444"
     with pytest.raises(WebhookVerificationError):
         verify_subscription(params, "another-token")
     with pytest.raises(WebhookVerificationError):
         verify_subscription({**params, "hub.mode": "unsubscribe"}, "meatyhamhock")
     with pytest.raises(WebhookVerificationError):
-        verify_subscription({k: v for k, v in params.items() if k != "hub.challenge"}, "meatyhamhock")
+        verify_subscription(
+            {k: v for k, v in params.items() if k != "hub.challenge"}, "meatyhamhock"
+        )
     with pytest.raises(WebhookVerificationError):
         verify_subscription(params, "")
 
@@ -93,8 +112,13 @@ def test_facebook_webhook_records_match_polled_records(sandbox, make_facebook):
         assert record.reply_ref == twin.reply_ref
         assert record.parent_external_id == twin.parent_external_id
         assert record.is_own == twin.is_own
-    (post,), _, _ = parse_webhook(feed_post_payload(state, state.fb_posts[ids["fb-luisa-cafeteira"]]))
-    assert post.external_id in polled_feed and post.reply_ref == polled_feed[post.external_id].reply_ref
+    (post,), _, _ = parse_webhook(
+        feed_post_payload(state, state.fb_posts[ids["fb-luisa-cafeteira"]])
+    )
+    assert (
+        post.external_id in polled_feed
+        and post.reply_ref == polled_feed[post.external_id].reply_ref
+    )
 
 
 def test_instagram_comment_and_mention_webhooks_match_polled_ids(sandbox, make_instagram):
@@ -102,17 +126,30 @@ def test_instagram_comment_and_mention_webhooks_match_polled_ids(sandbox, make_i
     polled = {r.external_id: r for r in connector.fetch("comments", None).records}
     state, ids = sandbox.state, sandbox.seed.ids
     for key in ("ig-leo-double", "ig-gabi-too", "ig-brand-re-duda"):
-        (record,), _, _ = parse_webhook(instagram_comment_payload(state, state.ig_comments[ids[key]]))
+        (record,), _, _ = parse_webhook(
+            instagram_comment_payload(state, state.ig_comments[ids[key]])
+        )
         twin = polled[ids[key]]
-        assert (record.platform, record.external_id, record.reply_ref) == (twin.platform, twin.external_id, twin.reply_ref)
+        assert (record.platform, record.external_id, record.reply_ref) == (
+            twin.platform,
+            twin.external_id,
+            twin.reply_ref,
+        )
         assert record.is_own == twin.is_own
         assert record.author.handle == twin.author.handle
 
     comment = state.ig_comments[ids["ig-joana-caneca"]]
-    records, _, follow_ups = parse_webhook(instagram_mention_payload(comment.media_id, comment.id, comment.timestamp))
+    records, _, follow_ups = parse_webhook(
+        instagram_mention_payload(comment.media_id, comment.id, comment.timestamp)
+    )
     assert records == []
     assert follow_ups == [
-        FollowUp("instagram", "instagram_mention", IG_USER_ID, {"media_id": comment.media_id, "comment_id": comment.id})
+        FollowUp(
+            "instagram",
+            "instagram_mention",
+            IG_USER_ID,
+            {"media_id": comment.media_id, "comment_id": comment.id},
+        )
     ]
     resolved = connector.fetch_mention(**follow_ups[0].params)
     assert (resolved.platform, resolved.external_id) == ("instagram", comment.id)
@@ -120,7 +157,9 @@ def test_instagram_comment_and_mention_webhooks_match_polled_ids(sandbox, make_i
     tagged_and_mentioned = ids["ig-anadecor-canecas"]
     polled_tags = {r.external_id: r for r in connector.fetch("tags", None).records}
     _, _, (media_follow_up,) = parse_webhook(
-        instagram_mention_payload(tagged_and_mentioned, None, state.ig_media[tagged_and_mentioned].timestamp)
+        instagram_mention_payload(
+            tagged_and_mentioned, None, state.ig_media[tagged_and_mentioned].timestamp
+        )
     )
     via_webhook = connector.fetch_mention(**media_follow_up.params)
     assert via_webhook.external_id == polled_tags[tagged_and_mentioned].external_id
@@ -135,9 +174,33 @@ def test_non_mention_changes_are_ignored_and_broken_ones_quarantined():
                 "id": FB_PAGE_ID,
                 "time": 1700000000,
                 "changes": [
-                    {"field": "feed", "value": {"item": "reaction", "verb": "add", "post_id": "1_2", "created_time": 1}},
-                    {"field": "feed", "value": {"item": "comment", "verb": "remove", "post_id": "1_2", "comment_id": "2_3"}},
-                    {"field": "feed", "value": {"item": "comment", "verb": "add", "post_id": "1_2", "created_time": 1}},
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "reaction",
+                            "verb": "add",
+                            "post_id": "1_2",
+                            "created_time": 1,
+                        },
+                    },
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "remove",
+                            "post_id": "1_2",
+                            "comment_id": "2_3",
+                        },
+                    },
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "add",
+                            "post_id": "1_2",
+                            "created_time": 1,
+                        },
+                    },
                 ],
             }
         ],
@@ -150,7 +213,7 @@ def test_non_mention_changes_are_ignored_and_broken_ones_quarantined():
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, str | None]] = []
+    received: ClassVar[list[tuple[bytes, str | None]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -166,10 +229,12 @@ class _Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[tuple[bytes, str | None]]]]:
-    received: list[tuple[bytes, str | None]] = []
+    received: ClassVar[list[tuple[bytes, str | None]]] = []
     handler = type("Receiver", (_Receiver,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/webhooks", received
     server.shutdown()
@@ -180,7 +245,10 @@ def test_signed_delivery_over_http_is_accepted_and_parsed(sandbox, receiver):
     url, received = receiver
     comment = sandbox.state.ig_comments[sandbox.seed.ids["ig-leo-double"]]
     assert deliver_webhook(url, instagram_comment_payload(sandbox.state, comment)) == 200
-    assert deliver_webhook(url, instagram_comment_payload(sandbox.state, comment), app_secret="wrong") == 403
+    assert (
+        deliver_webhook(url, instagram_comment_payload(sandbox.state, comment), app_secret="wrong")
+        == 403
+    )
     body, header = received[0]
     assert verify_signature(body, header, APP_SECRET)
     (record,), _, _ = parse_webhook(json.loads(body))
@@ -193,7 +261,9 @@ def test_sandbox_delivers_webhooks_for_new_items(receiver):
         fan = server.state.add_fb_profile("Nova Cliente").id
         post_id = server.seed.ids["fb-brand-bf"]
         comment = server.state.add_fb_comment(post_id, fan, "Meu pedido não chegou!")
-        server.state.add_fb_comment(comment.id, "104738215672913", "Oi! Vamos verificar.")  # the page's own: no webhook
+        server.state.add_fb_comment(
+            comment.id, "104738215672913", "Oi! Vamos verificar."
+        )  # the page's own: no webhook
         for _ in range(100):
             if server.webhook_statuses:
                 break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,7 +26,8 @@ def _round_trip(cursor: dict) -> dict:
 def _add_mentions(server: SandboxServer, count: int, prefix: str = "pedido") -> list[str]:
     author = server.state.add_x_user("cliente_teste", "Cliente Teste", followers=321)
     return [
-        server.state.add_tweet(author.id, f"@lojaaurora {prefix} {n} não chegou").id for n in range(count)
+        server.state.add_tweet(author.id, f"@lojaaurora {prefix} {n} não chegou").id
+        for n in range(count)
     ]
 
 
@@ -44,7 +45,7 @@ def test_first_sync_maps_mentions_with_authors_threads_and_languages(sandbox, ma
     assert marina_again.parent_external_id == sandbox.seed.ids["x-brand-re-marina"]
     assert marina_again.thread_external_id == sandbox.seed.ids["x-marina-late"]
     assert marina_again.permalink == f"https://x.com/marinacouto/status/{marina_again.external_id}"
-    assert marina_again.created_at.tzinfo == timezone.utc
+    assert marina_again.created_at.tzinfo == UTC
     assert marina_again.reply_ref["tweet_id"] == marina_again.external_id
     assert marina_again.stream == "mentions" and marina_again.platform == "x"
     assert by_id[sandbox.seed.ids["x-sofia-ar"]].lang_hint == "es"
@@ -92,7 +93,10 @@ def test_pagination_is_capped_per_poll_and_resumes_without_gaps_or_repeats(empty
 
 def test_search_stream_finds_keyword_mentions_and_skips_retweets_and_own_posts(sandbox, make_x):
     connector = make_x(sandbox)
-    assert connector.search_query == '("Loja Aurora" OR #lojaaurora OR @lojaaurora) -is:retweet -from:lojaaurora'
+    assert (
+        connector.search_query
+        == '("Loja Aurora" OR #lojaaurora OR @lojaaurora) -is:retweet -from:lojaaurora'
+    )
     result = connector.fetch("search", None)
     ids = {r.external_id for r in result.records}
     assert sandbox.seed.ids["x-pedro-wrong"] in ids  # "Loja Aurora" without @
@@ -104,7 +108,9 @@ def test_search_stream_finds_keyword_mentions_and_skips_retweets_and_own_posts(s
 
 
 def test_search_query_stays_under_512_characters():
-    options = XOptions(user_id="1", handle="lojaaurora", keywords=[f"palavra chave {n}" for n in range(80)])
+    options = XOptions(
+        user_id="1", handle="lojaaurora", keywords=[f"palavra chave {n}" for n in range(80)]
+    )
     query = build_search_query(options)
     assert len(query) <= 512
     assert query.startswith('("palavra chave 0" OR')
@@ -118,7 +124,7 @@ def test_search_without_terms_is_refused():
 
 def test_rate_limit_raises_rate_limited_with_the_header_reset(sandbox, make_x, sleeps):
     sandbox.faults.inject("rate_limit", route="mentions", reset_in=120)
-    before = int(datetime.now(timezone.utc).timestamp())
+    before = int(datetime.now(UTC).timestamp())
     with pytest.raises(RateLimited) as caught:
         make_x(sandbox).fetch("mentions", None)
     reset = int(caught.value.reset_at.timestamp())
@@ -170,7 +176,9 @@ def test_malformed_item_is_quarantined_and_the_rest_kept(sandbox, make_x):
     assert result.quarantined[0].raw.get("created_at")
     assert len(result.records) == 24
     newest = max(int(t.id) for t in sandbox.state.mentions_of(X_USER_ID))
-    assert result.cursor["since_id"] == str(newest), "the cursor still advances past the broken item"
+    assert result.cursor["since_id"] == str(newest), (
+        "the cursor still advances past the broken item"
+    )
 
 
 def test_daily_read_budget_is_never_exceeded_and_survives_restarts(empty_sandbox, make_x, clock):
@@ -196,7 +204,9 @@ def test_daily_read_budget_is_never_exceeded_and_survives_restarts(empty_sandbox
 def test_reply_is_posted_visible_and_found_for_reconciliation(sandbox, make_x):
     connector = make_x(sandbox)
     mention = next(
-        r for r in connector.fetch("mentions", None).records if r.external_id == sandbox.seed.ids["x-bia-prazo"]
+        r
+        for r in connector.fetch("mentions", None).records
+        if r.external_id == sandbox.seed.ids["x-bia-prazo"]
     )
     text = "@bianogueira_ Oi, Beatriz! Para Recife o prazo é de 3 a 5 dias úteis."
     posted = connector.post_reply(mention.reply_ref, text)
