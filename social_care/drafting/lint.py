@@ -282,6 +282,8 @@ def _check_personal_data(
     findings = []
     for sentence in _SENTENCES.split(text):
         plain = v.URL.sub(" ", sentence)
+        if not v.PERSONAL_DATA.search(plain):  # cheap pre-filter: most sentences name no data
+            continue
         # Names are removed only for the data and request words; the private-channel cue is read
         # from the sentence as written (a brand name may be part of the support e-mail address).
         words = _without_names(v.EMAIL.sub(" ", plain), request, brand, policy)
@@ -342,6 +344,23 @@ def _check_addressed(
     return []
 
 
+def _check_history(
+    text: str, request: DraftRequest, brand: Brand, policy: ReplyPolicy
+) -> list[LintFinding]:
+    if effective_intent(request) != "complaint" or request.prior_complaints <= 0:
+        return []
+    if v.AGAIN.search(text):
+        return []
+    return [
+        _finding(
+            "history",
+            WARNING,
+            f"This customer complained {request.prior_complaints} time(s) before: acknowledge it "
+            "(e.g. 'sentimos muito que isso tenha acontecido de novo').",
+        )
+    ]
+
+
 _RULES: tuple[Callable[[str, DraftRequest, Brand, ReplyPolicy], list[LintFinding]], ...] = (
     _check_empty,
     _check_length,
@@ -355,6 +374,7 @@ _RULES: tuple[Callable[[str, DraftRequest, Brand, ReplyPolicy], list[LintFinding
     _check_personal_data,
     _check_language,
     _check_addressed,
+    _check_history,
 )
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_LABEL = re.compile(r"[a-z0-9_]{1,40}")
 
 
 class _TemplateFailure(Exception):
@@ -31,6 +32,9 @@ class _TemplateFailure(Exception):
 
 def candidate_names(lang: str, intent: str, category: str, severity: int) -> list[str]:
     """Template names from most to least specific (documented in templates/README.md)."""
+    # The category comes from the classifier; anything but a plain label must not shape a path.
+    if not _LABEL.fullmatch(category):
+        category = "other"
     return [
         f"{lang}/{intent}_{category}_sev{severity}.j2",
         f"{lang}/{intent}_{category}.j2",

@@ -32,6 +32,19 @@ APOLOGY = _any(
     r"perd[óo]n",
 )
 
+# Acknowledging that a problem happened before ("sorry this happened again").
+AGAIN = _any(
+    r"de\s+novo",
+    r"novamente",
+    r"outra\s+vez",
+    r"repet",
+    r"\bagain\b",
+    r"de\s+nuevo",
+    r"otra\s+vez",
+    r"vuelto\s+a",
+    r"volvi",
+)
+
 # Remedy vocabulary. Policy names ("política de trocas", "returns policy") are removed before
 # matching, since naming a policy is not offering its remedy.
 REMEDY_WORDS: dict[str, re.Pattern[str]] = {

@@ -406,3 +406,18 @@ def test_lint_stays_fast_on_long_text(lint: Callable, make_request: RequestFacto
     started = time.perf_counter()
     lint(pathological, make_request(platform="facebook"))
     assert time.perf_counter() - started < 2.0
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+
+def test_repeat_complainer_should_be_acknowledged(
+    lint: Callable, make_request: RequestFactory
+) -> None:
+    request = make_request(prior_complaints=2)
+    assert found(lint(GOOD_PT, request), "history") == {"warning"}
+    again = GOOD_PT.replace(
+        "pelo atraso na entrega do seu pedido", "que o atraso tenha acontecido de novo"
+    )
+    assert found(lint(again, request), "history") == set()
+    assert found(lint(GOOD_PT, make_request(prior_complaints=0)), "history") == set()
