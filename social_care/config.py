@@ -162,6 +162,16 @@ class WebSettings(_Section):
     )
 
 
+class WebhookSettings(_Section):
+    verify_token: str = Field(
+        "${SOCIAL_CARE_WEBHOOK_VERIFY_TOKEN:-}",
+        description="Token Meta echoes in the subscription handshake (a ${VAR}); empty = webhooks off.",
+    )
+    app_secret: str = Field(
+        "${FB_APP_SECRET:-}", description="The Meta app secret that signs deliveries (a ${VAR}); empty = webhooks off."
+    )
+
+
 class Settings(_Section):
     brand: Brand = Field(..., description="Who we answer for.")
     data_dir: str = Field("data", description="Folder for the SQLite database and reports (relative to the config file).")
@@ -173,10 +183,13 @@ class Settings(_Section):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description="The mention classifier.")
     reply_policy: ReplyPolicy = Field(default_factory=ReplyPolicy, description="How drafts are written.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web inbox.")
+    webhooks: WebhookSettings = Field(
+        default_factory=WebhookSettings, description="Facebook and Instagram webhooks, served by the web inbox."
+    )
 
 
 # Fields whose values are credentials: they must be ${VAR} references.
-SECRET_FIELDS = ("web.session_secret",)
+SECRET_FIELDS = ("web.session_secret", "webhooks.verify_token", "webhooks.app_secret")
 
 
 @dataclass(frozen=True)

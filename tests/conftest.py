@@ -230,3 +230,9 @@ def sandbox_core(tmp_path: Path, db_url: str, sandbox_server: Any, shipped_class
     core.upgrade_db()
     yield core
     core.engine.dispose()
+
+
+@pytest.fixture
+def sandbox_config_fn() -> Any:
+    """The function that builds a sandbox-pointed config (for tests that tweak it further)."""
+    return sandbox_config
