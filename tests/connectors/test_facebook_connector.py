@@ -24,7 +24,7 @@ def test_feed_first_sync_maps_posts_and_flags_the_pages_own(sandbox, make_facebo
     by_key = {
         key: r for r in result.records for key, i in sandbox.seed.ids.items() if i == r.external_id
     }
-    assert len(result.records) == 11  # page posts, visitor posts and posts tagging the page
+    assert len(result.records) == 12  # page posts, visitor posts and posts tagging the page
     assert by_key["fb-brand-bf"].is_own and by_key["fb-brand-verao"].is_own
     fatima = by_key["fb-fatima-procon"]
     assert not fatima.is_own
@@ -44,7 +44,7 @@ def test_visitor_posts_and_tagged_streams(sandbox, make_facebook):
     assert connector.streams() == ["visitor_posts", "tagged"]
     visitors = connector.fetch("visitor_posts", None).records
     tagged = connector.fetch("tagged", None).records
-    assert len(visitors) == 6 and len(tagged) == 3
+    assert len(visitors) == 7 and len(tagged) == 3
     assert {r.stream for r in visitors} == {"visitor_posts"}
     assert sandbox.seed.ids["fb-carol-sala"] in {r.external_id for r in tagged}
 
@@ -53,7 +53,7 @@ def test_comments_first_sync_includes_replies_with_their_thread(sandbox, make_fa
     result = make_facebook(sandbox).fetch("comments", None)
     records = {r.external_id: r for r in result.records}
     ids = sandbox.seed.ids
-    assert len(records) == 13
+    assert len(records) == 15
     late, brand, again = (
         records[ids["fb-joao-late"]],
         records[ids["fb-brand-re-joao"]],
@@ -143,7 +143,7 @@ def test_platform_rate_limit_codes(sandbox, make_facebook, code):
 def test_usage_header_at_100_percent_stops_the_next_call(sandbox, make_facebook):
     sandbox.faults.inject("usage_limit", route="/feed", reset_in=300)
     connector = make_facebook(sandbox)
-    assert len(connector.fetch("feed", None).records) == 11  # the answer itself is good
+    assert len(connector.fetch("feed", None).records) == 12  # the answer itself is good
     with pytest.raises(RateLimited) as caught:
         connector.fetch("feed", None)
     assert caught.value.reset_at > datetime.now(UTC)
@@ -155,7 +155,7 @@ def test_server_errors_are_retried_then_transient(sandbox, make_facebook, sleeps
         make_facebook(sandbox, max_retries=2).fetch("feed", None)
     assert len(sleeps.delays) == 2
     sandbox.faults.inject("truncated_json", route="/feed")
-    assert len(make_facebook(sandbox).fetch("feed", None).records) == 11
+    assert len(make_facebook(sandbox).fetch("feed", None).records) == 12
 
 
 def test_expired_and_invalid_tokens_are_auth_errors(sandbox, make_facebook):
@@ -178,7 +178,7 @@ def test_bad_request_is_permanent(sandbox, make_facebook):
 def test_malformed_item_is_quarantined_and_neighbours_kept(sandbox, make_facebook):
     sandbox.faults.inject("malformed_item", route="/feed")
     result = make_facebook(sandbox).fetch("feed", None)
-    assert len(result.quarantined) == 1 and len(result.records) == 10
+    assert len(result.quarantined) == 1 and len(result.records) == 11
     assert "created_time" in result.quarantined[0].raw
     assert result.cursor["since"] is not None
 

@@ -23,7 +23,7 @@ def test_comments_first_sync_includes_replies_and_flags_the_brand(sandbox, make_
     result = make_instagram(sandbox).fetch("comments", None)
     ids = sandbox.seed.ids
     records = {r.external_id: r for r in result.records}
-    assert len(records) == 16 and not result.quarantined
+    assert len(records) == 20 and not result.quarantined
     trincada = records[ids["ig-duda-trincada"]]
     assert trincada.author.handle == "dudaferraz"
     assert trincada.thread_external_id == ids["ig-brand-casa"] == trincada.parent_external_id
@@ -41,7 +41,7 @@ def test_comments_first_sync_includes_replies_and_flags_the_brand(sandbox, make_
     assert (
         thanks.reply_ref["comment_id"] == trincada.external_id
     )  # replies hang under the top level
-    assert sum(r.is_own for r in result.records) == 1
+    assert sum(r.is_own for r in result.records) == 2
 
 
 def test_incremental_sync_reads_only_media_whose_comment_count_changed(sandbox, make_instagram):
@@ -160,7 +160,7 @@ def test_transient_failures_and_malformed_items(sandbox, make_instagram, sleeps)
     sandbox.faults.inject("malformed_item", route=r"^/v\d+\.\d+/\d+/comments$")
     result = make_instagram(sandbox).fetch("comments", None)
     assert len(result.quarantined) == 1
-    assert len(result.records) >= 13  # the broken comment (and its nested replies) only
+    assert len(result.records) >= 17  # the broken comment (and its nested replies) only
 
 
 def test_check_credentials(sandbox, make_instagram):

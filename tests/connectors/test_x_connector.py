@@ -37,7 +37,7 @@ def test_first_sync_maps_mentions_with_authors_threads_and_languages(sandbox, ma
     assert result.requests_made == 1
     assert not result.quarantined
     by_id = {r.external_id: r for r in result.records}
-    assert len(by_id) == 25  # every seeded tweet that @mentions the brand, retweets aside
+    assert len(by_id) == 29  # every seeded tweet that @mentions the brand, retweets aside
     marina_again = by_id[sandbox.seed.ids["x-marina-again"]]
     assert marina_again.author.handle == "marinacouto"
     assert marina_again.author.name == "Marina Couto"
@@ -145,7 +145,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(sandbox, make_x, sl
 def test_a_single_server_error_is_absorbed_by_the_retry(sandbox, make_x, sleeps):
     sandbox.faults.inject("server_error", route="mentions")
     result = make_x(sandbox).fetch("mentions", None)
-    assert len(result.records) == 25
+    assert len(result.records) == 29
     assert result.requests_made == 2
     assert len(sleeps.delays) == 1
 
@@ -174,7 +174,7 @@ def test_malformed_item_is_quarantined_and_the_rest_kept(sandbox, make_x):
     assert len(result.quarantined) == 1
     assert result.quarantined[0].reason == "tweet without id or text"
     assert result.quarantined[0].raw.get("created_at")
-    assert len(result.records) == 24
+    assert len(result.records) == 28
     newest = max(int(t.id) for t in sandbox.state.mentions_of(X_USER_ID))
     assert result.cursor["since_id"] == str(newest), (
         "the cursor still advances past the broken item"
@@ -224,7 +224,7 @@ def test_reply_is_posted_visible_and_found_for_reconciliation(sandbox, make_x):
 
 def test_posting_with_an_app_only_token_is_an_auth_error(sandbox, make_x):
     connector = make_x(sandbox, secrets={"bearer_token": X_APP_BEARER_TOKEN})
-    assert len(connector.fetch("mentions", None).records) == 25
+    assert len(connector.fetch("mentions", None).records) == 29
     with pytest.raises(AuthError):
         connector.post_reply({"tweet_id": sandbox.seed.ids["x-bia-prazo"]}, "Olá!")
 

@@ -50,7 +50,7 @@ def test_seed_loads_with_threads_and_relative_times():
     assert tweet.in_reply_to_tweet_id == loaded.ids["x-brand-re-marina"]
     assert tweet.conversation_id == loaded.ids["x-marina-late"]
     assert max(t.created_at for t in state.tweets.values()) < now
-    assert len(state.mentions_of(X_USER_ID)) == 25
+    assert len(state.mentions_of(X_USER_ID)) == 29
 
 
 def test_generator_is_deterministic_and_mixed():

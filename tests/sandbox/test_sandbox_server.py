@@ -133,7 +133,7 @@ def test_graph_wire_format_and_pyfacebook_compatibility(shared):
     usage = api.rate_limit.get_limit(object_id=FB_PAGE_ID, rate_limit_type="pages")
     assert usage.type == "pages"
     everything = api.get_full_connections(FB_PAGE_ID, "feed", count=None, limit=4)
-    assert len(everything["data"]) == 11
+    assert len(everything["data"]) == 12
     raw = requests.get(
         f"{shared.base_url}/v25.0/{FB_PAGE_ID}/feed",
         params={"access_token": FB_PAGE_ACCESS_TOKEN},
