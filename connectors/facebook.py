@@ -11,6 +11,7 @@ from typing import Any
 
 from connectors.base import (
     AccountInfo,
+    AuthError,
     Author,
     FetchResult,
     MentionRecord,
@@ -104,7 +105,7 @@ class FacebookConnector:
     def check_credentials(self) -> AccountInfo:
         body = self.client.get("me", {"fields": "id,name,username"})
         if str(body.get("id")) != self.options.page_id:
-            raise PermanentError(
+            raise AuthError(
                 f"the page access token belongs to {body.get('id')}, not to page {self.options.page_id}"
             )
         return AccountInfo(str(body["id"]), body.get("username"), body.get("name"))

@@ -83,6 +83,7 @@ def classify_graph_error(
     message: str,
     usage: Usage,
     now: datetime,
+    is_transient: bool = False,
 ) -> ConnectorError:
     """Map a Graph error (body code, HTTP status, usage headers) to the connector contract."""
     detail = f"Graph error {code}" + (f"/{subcode}" if subcode else "") + f": {message}"
@@ -99,7 +100,7 @@ def classify_graph_error(
         return AuthError(
             detail + " (the token lacks a permission: re-authorize with the needed scopes)"
         )
-    if code in TRANSIENT_CODES or (status is not None and status >= 500):
+    if is_transient or code in TRANSIENT_CODES or (status is not None and status >= 500):
         return TransientError(detail)
     return PermanentError(detail)
 
@@ -220,6 +221,7 @@ class GraphClient:
             str(getattr(error, "message", "")),
             usage,
             self.clock(),
+            getattr(error, "is_transient", False) is True,
         )
         if isinstance(classified, RateLimited):
             self.blocked_until = classified.reset_at

@@ -53,6 +53,7 @@ X_HOST = "https://api.twitter.com"
 MAX_QUERY_LENGTH = 512
 # Without x-rate-limit-reset, wait one full rate-limit window.
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)
+MIN_RATE_LIMIT_WAIT = timedelta(seconds=15)
 
 TWEET_FIELDS = [
     "author_id",
@@ -238,11 +239,14 @@ class XConnector:
             return call()
         except tweepy.TooManyRequests as error:
             reset = error.reset_time
+            now = self.clock()
             reset_at = (
-                datetime.fromtimestamp(reset, self.clock().tzinfo)
+                datetime.fromtimestamp(reset, now.tzinfo)
                 if reset
-                else self.clock() + DEFAULT_RATE_LIMIT_WAIT
+                else now + DEFAULT_RATE_LIMIT_WAIT
             )
+            # A reset already in the past would make the scheduler retry at once, in a loop.
+            reset_at = max(reset_at, now + MIN_RATE_LIMIT_WAIT)
             raise RateLimited(f"X rate limit: {error}", reset_at) from error
         except tweepy.Unauthorized as error:
             raise AuthError(
@@ -278,7 +282,7 @@ class XConnector:
         )
         data = body.get("data") or {}
         if str(data.get("id")) != self.options.user_id:
-            raise PermanentError(
+            raise AuthError(
                 f"the X credentials belong to user {data.get('id')}, not {self.options.user_id}"
             )
         return AccountInfo(str(data["id"]), data.get("username"), data.get("name"))

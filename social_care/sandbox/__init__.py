@@ -22,7 +22,7 @@ from social_care.sandbox.accounts import (
     sandbox_secrets,
 )
 from social_care.sandbox.faults import FAULT_KINDS, Fault, FaultPlan
-from social_care.sandbox.generator import generate_mentions
+from social_care.sandbox.generator import generate_mentions, iter_mentions
 from social_care.sandbox.server import SandboxServer, serve_forever
 from social_care.sandbox.state import SandboxState
 from social_care.sandbox.webhooks import (
@@ -62,6 +62,7 @@ __all__ = [
     "generate_mentions",
     "instagram_comment_payload",
     "instagram_mention_payload",
+    "iter_mentions",
     "sandbox_secrets",
     "serve_forever",
     "signature_header",

@@ -8,8 +8,10 @@ into a sandbox state.
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -284,10 +286,17 @@ def _ascii(text: str) -> str:
     ).lower()
 
 
-def generate_mentions(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """``n`` synthetic mentions, reproducible for a given ``seed``."""
+def iter_mentions(seed: int = 0) -> Iterator[dict[str, Any]]:
+    """An endless, reproducible stream of synthetic mentions (the drip's source)."""
     rng = random.Random(seed)
-    return [_one_mention(rng, index, seed) for index in range(n)]
+    for index in itertools.count():
+        yield _one_mention(rng, index, seed)
+
+
+def generate_mentions(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` synthetic mentions, reproducible for a given ``seed``; a prefix of
+    ``iter_mentions(seed)``."""
+    return list(itertools.islice(iter_mentions(seed), n))
 
 
 def _one_mention(rng: random.Random, index: int, seed: int) -> dict[str, Any]:

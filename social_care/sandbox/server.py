@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from social_care.sandbox import accounts
 from social_care.sandbox.faults import Fault, FaultPlan
-from social_care.sandbox.generator import GeneratedMentionWriter, generate_mentions
+from social_care.sandbox.generator import GeneratedMentionWriter, iter_mentions
 from social_care.sandbox.graph_api import GraphApi, graph_error
 from social_care.sandbox.html_page import render_overview
 from social_care.sandbox.responses import ApiResponse, json_response, with_payload
@@ -64,8 +64,7 @@ class SandboxServer:
         self.app_secret = app_secret
         self.webhook_statuses: list[int] = []
         self._writer = GeneratedMentionWriter(self.state)
-        self._drip_seed = drip_seed
-        self._drip_index = 0
+        self._drip_source = iter_mentions(drip_seed)
         self._drip_lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -128,9 +127,7 @@ class SandboxServer:
         added = []
         with self._drip_lock:
             for _ in range(count):
-                self._drip_index += 1
-                item = generate_mentions(self._drip_index, self._drip_seed)[-1]
-                added.append(self._writer.add(item))
+                added.append(self._writer.add(next(self._drip_source)))
         return added
 
     def _drip_loop(self) -> None:

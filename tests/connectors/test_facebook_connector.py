@@ -206,3 +206,14 @@ def test_check_credentials_and_option_validation(sandbox, make_facebook):
     assert info.external_id == FB_PAGE_ID and info.name == "Loja Aurora"
     with pytest.raises(ValueError, match="unknown Facebook streams"):
         FacebookOptions(page_id="1", streams=["mentions"])
+
+
+def test_slow_answers_time_out_as_transient_errors(sandbox, make_facebook):
+    sandbox.faults.inject("delay", route="/feed", delay=0.6)
+    with pytest.raises(TransientError, match="failed"):
+        make_facebook(sandbox, timeout=0.2, max_retries=0).fetch("feed", None)
+
+
+def test_a_token_of_another_page_is_an_auth_error(sandbox, make_facebook):
+    with pytest.raises(AuthError, match="not to page 42"):
+        make_facebook(sandbox, page_id="42").check_credentials()

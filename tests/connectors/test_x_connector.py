@@ -242,3 +242,10 @@ def test_check_credentials_identifies_the_account(sandbox, make_x):
     assert (info.external_id, info.handle) == (X_USER_ID, "lojaaurora")
     with pytest.raises(AuthError):
         make_x(sandbox, secrets={"bearer_token": X_APP_BEARER_TOKEN}).check_credentials()
+
+
+def test_a_reset_time_in_the_past_still_waits_a_little(sandbox, make_x, clock):
+    sandbox.faults.inject("rate_limit", route="mentions", reset_in=-300)
+    with pytest.raises(RateLimited) as caught:
+        make_x(sandbox).fetch("mentions", None)
+    assert caught.value.reset_at >= clock.now + timedelta(seconds=15)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from social_care.sandbox import X_USER_ID, SandboxState, generate_mentions
+from social_care.sandbox import X_USER_ID, SandboxState, generate_mentions, iter_mentions
 from social_care.sandbox.generator import GeneratedMentionWriter
 from social_care.sandbox.seed_loader import load_seed, read_seed
 from social_care.sandbox.x_query import QuerySyntaxError, compile_query
@@ -106,3 +106,8 @@ def test_search_query_operators():
     for broken in ("", "(aurora", "-aurora", "foo:bar"):
         with pytest.raises(QuerySyntaxError):
             compile_query(broken, state.x_users)
+
+
+def test_the_endless_stream_extends_the_fixed_list():
+    stream = iter_mentions(9)
+    assert [next(stream) for _ in range(25)] == generate_mentions(25, seed=9)
