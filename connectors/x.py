@@ -38,7 +38,7 @@ from connectors.http import (
     is_transport_error,
     mount_base_url,
 )
-from connectors.times import next_utc_midnight, parse_x_time, utc_now
+from connectors.times import UTC, next_utc_midnight, parse_x_time, utc_now
 
 PLATFORM = "x"
 SECRET_NAMES = (
@@ -54,6 +54,9 @@ MAX_QUERY_LENGTH = 512
 # Without x-rate-limit-reset, wait one full rate-limit window.
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)
 MIN_RATE_LIMIT_WAIT = timedelta(seconds=15)
+# Recent search reaches back seven days; stay a little inside that.
+SEARCH_WINDOW = timedelta(days=7) - timedelta(minutes=5)
+TWITTER_EPOCH_MS = 1288834974657
 
 TWEET_FIELDS = [
     "author_id",
@@ -315,10 +318,17 @@ class XConnector:
             "user_fields": USER_FIELDS,
             "max_results": min(100, max(options.page_size, 5 if stream == "mentions" else 10)),
         }
-        if state.since_id:
+        now = self.clock()
+        lookback_start = now - timedelta(days=options.lookback_days)
+        if stream == "search":
+            # Recent search covers seven days and rejects a since_id or start_time before that.
+            lookback_start = max(lookback_start, now - SEARCH_WINDOW)
+        if state.since_id and (
+            stream != "search" or snowflake_time(state.since_id) > lookback_start
+        ):
             params["since_id"] = state.since_id
         else:
-            params["start_time"] = self.clock() - timedelta(days=options.lookback_days)
+            params["start_time"] = lookback_start
         pending = state.pending
         if pending:
             params["until_id"] = pending["until_id"]
@@ -504,6 +514,12 @@ class XConnector:
             if not token:
                 return None
         return None
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """When a tweet id was minted (X ids are snowflakes: milliseconds since 2010-11-04)."""
+    milliseconds = (int(tweet_id) >> 22) + TWITTER_EPOCH_MS
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)
 
 
 def _without_leading_mentions(text: str) -> str:

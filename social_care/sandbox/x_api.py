@@ -13,14 +13,14 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 from social_care.sandbox import accounts
 from social_care.sandbox.faults import Fault
 from social_care.sandbox.responses import ApiResponse, json_response
-from social_care.sandbox.state import SandboxState, Tweet, XUser
+from social_care.sandbox.state import TWITTER_EPOCH_MS, SandboxState, Tweet, XUser
 from social_care.sandbox.x_query import QuerySyntaxError, compile_query
 
 WINDOW_SECONDS = 15 * 60
@@ -37,6 +37,11 @@ SEARCH_WINDOW = timedelta(days=7)
 
 def format_x_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def tweet_time(tweet_id: str) -> datetime:
+    """When a tweet id was minted (snowflake ids carry milliseconds since X's epoch)."""
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
 
 
 def problem(
@@ -244,6 +249,22 @@ class XApi:
                 "query", text, f"There were errors processing your request: {error}"
             )
         oldest = self.state.clock() - SEARCH_WINDOW
+        since_id = query.get("since_id", "")
+        if since_id.isdigit() and tweet_time(since_id) < oldest:
+            return 400, invalid_request(
+                "since_id",
+                since_id,
+                f"Invalid 'since_id':'{since_id}'. 'since_id' must be a tweet id created after "
+                f"{format_x_time(oldest)}.",
+            )
+        start_time = _parse_x_bound(query.get("start_time"))
+        if start_time is not None and start_time < oldest:
+            return 400, invalid_request(
+                "start_time",
+                query["start_time"],
+                f"Invalid 'start_time':'{query['start_time']}'. 'start_time' must be on or after "
+                f"{format_x_time(oldest)}",
+            )
         tweets = [
             t for t in self.state.tweets_newest_first() if t.created_at >= oldest and predicate(t)
         ]

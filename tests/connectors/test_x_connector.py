@@ -249,3 +249,11 @@ def test_a_reset_time_in_the_past_still_waits_a_little(sandbox, make_x, clock):
     with pytest.raises(RateLimited) as caught:
         make_x(sandbox).fetch("mentions", None)
     assert caught.value.reset_at >= clock.now + timedelta(seconds=15)
+
+
+def test_search_after_a_long_outage_restarts_inside_the_seven_day_window(sandbox, make_x, clock):
+    week_old_ms = int((clock.now - timedelta(days=8)).timestamp() * 1000)
+    stale_id = str((week_old_ms - 1288834974657) << 22)
+    result = make_x(sandbox).fetch("search", {"since_id": stale_id})
+    assert sandbox.seed.ids["x-pedro-wrong"] in {r.external_id for r in result.records}
+    assert int(result.cursor["since_id"]) > int(stale_id)

@@ -305,3 +305,15 @@ def test_admin_endpoint_adds_generated_mentions(server):
     after = server.summary()["counts"]
     assert len(added) == 5
     assert sum(after.values()) - sum(before.values()) == 5
+
+
+def test_recent_search_refuses_a_since_id_older_than_seven_days(shared):
+    old_ms = int((time.time() - 8 * 86400) * 1000)
+    response = requests.get(
+        f"{shared.base_url}/2/tweets/search/recent",
+        params={"query": "aurora", "since_id": str((old_ms - 1288834974657) << 22)},
+        headers=X_AUTH,
+        timeout=2,
+    )
+    assert response.status_code == 400
+    assert "since_id" in response.json()["errors"][0]["message"]
