@@ -24,7 +24,14 @@ from social_care.sandbox.html_page import render_overview
 from social_care.sandbox.responses import ApiResponse, json_response, with_payload
 from social_care.sandbox.seed_loader import LoadedSeed, load_seed
 from social_care.sandbox.state import Clock, SandboxState, utc_now
-from social_care.sandbox.webhooks import deliver_webhook, payload_for_new_item
+from social_care.sandbox.webhooks import (
+    deliver_webhook,
+    feed_comment_payload,
+    feed_post_payload,
+    instagram_comment_payload,
+    instagram_mention_payload,
+    payload_for_new_item,
+)
 from social_care.sandbox.x_api import XApi, problem
 
 log = logging.getLogger(__name__)
@@ -159,6 +166,32 @@ class SandboxServer:
                 log.warning("webhook delivery to %s failed: %s", self.webhook_url, error)
                 self.webhook_statuses.append(0)
 
+    def webhook_payload_for(self, item_id: str) -> dict[str, Any]:
+        """The Meta notification for an existing Facebook/Instagram item (post, comment, media)."""
+        state = self.state
+        if item_id in state.fb_comments:
+            return feed_comment_payload(state, state.fb_comments[item_id])
+        if item_id in state.fb_posts:
+            return feed_post_payload(state, state.fb_posts[item_id])
+        if item_id in state.ig_comments:
+            comment = state.ig_comments[item_id]
+            if state.ig_media[comment.media_id].owner_id == accounts.IG_USER_ID:
+                return instagram_comment_payload(state, comment)
+            return instagram_mention_payload(comment.media_id, comment.id, comment.timestamp)
+        if item_id in state.ig_media:
+            media = state.ig_media[item_id]
+            return instagram_mention_payload(media.id, None, media.timestamp)
+        raise KeyError(f"no Facebook or Instagram item {item_id!r} in the sandbox")
+
+    def deliver_webhook_for(self, item_id: str, url: str | None = None) -> int:
+        """POST the signed notification for ``item_id`` to ``url`` (default: ``webhook_url``)."""
+        target = url or self.webhook_url
+        if not target:
+            raise ValueError("no webhook URL: pass one or start the sandbox with webhook_url")
+        return deliver_webhook(
+            target, self.webhook_payload_for(item_id), app_secret=self.app_secret
+        )
+
     # Request dispatch --------------------------------------------------------------------
 
     def dispatch(
@@ -247,6 +280,16 @@ class SandboxServer:
             return json_response(
                 201, {"added": self.add_generated_mentions(int(request.get("count", 1)))}
             )
+        if path == "/_sandbox/webhooks" and method == "POST":
+            try:
+                status = self.deliver_webhook_for(
+                    str(request.get("item_id", "")), request.get("url")
+                )
+            except (KeyError, ValueError) as error:
+                return json_response(400, {"error": str(error)})
+            except OSError as error:
+                return json_response(502, {"error": f"delivery failed: {error}"})
+            return json_response(200, {"delivered": status})
         if path == "/_sandbox/state" and method == "GET":
             return json_response(200, self.summary())
         return json_response(404, {"error": f"no admin route {method} {path}"})

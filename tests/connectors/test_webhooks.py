@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+import requests
 
 from connectors import (
     FollowUp,
@@ -271,3 +272,36 @@ def test_sandbox_delivers_webhooks_for_new_items(receiver):
     assert server.webhook_statuses == [200]
     (record,), _, _ = parse_webhook(json.loads(received[0][0]))
     assert record.external_id == comment.id
+
+
+def test_admin_endpoint_delivers_the_notification_for_any_item(sandbox, receiver):
+    url, received = receiver
+    ids = sandbox.seed.ids
+    for key in (
+        "fb-cristina-pix",
+        "fb-luisa-cafeteira",
+        "ig-leo-double",
+        "ig-clara-sumiu",
+        "ig-tiago-mochila",
+    ):
+        answer = requests.post(
+            f"{sandbox.base_url}/_sandbox/webhooks",
+            json={"item_id": ids[key], "url": url},
+            timeout=5,
+        )
+        assert answer.json() == {"delivered": 200}
+    parsed = [parse_webhook(json.loads(body)) for body, _ in received]
+    assert [r[0][0].external_id for r in parsed[:3]] == [
+        ids["fb-cristina-pix"],
+        ids["fb-luisa-cafeteira"],
+        ids["ig-leo-double"],
+    ]
+    assert parsed[3][2][0].params == {
+        "media_id": ids["ig-bruna-look"],
+        "comment_id": ids["ig-clara-sumiu"],
+    }
+    assert parsed[4][2][0].params == {"media_id": ids["ig-tiago-mochila"]}
+    missing = requests.post(
+        f"{sandbox.base_url}/_sandbox/webhooks", json={"item_id": "nope", "url": url}, timeout=5
+    )
+    assert missing.status_code == 400
