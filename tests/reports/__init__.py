@@ -1,0 +1,1 @@
+"""Tests of the weekly complaint-trend reports."""
