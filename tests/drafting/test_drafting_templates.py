@@ -295,3 +295,30 @@ def test_odd_category_never_shapes_a_template_path(
     assert candidate_names("pt", "complaint", "../../etc/passwd", 2)[1] == "pt/complaint_other.j2"
     draft = draft_reply(make_request(categories=("../../../x",)), brand=brand, policy=policy)
     assert draft.template == "pt/complaint.j2" and not draft.fallback
+
+
+@pytest.mark.parametrize("source", ["fixture", "default-config"])
+def test_multi_category_complaints_fit_x_without_errors(
+    source: str, brand: Brand, policy: ReplyPolicy, make_request: RequestFactory
+) -> None:
+    if source == "default-config":  # the configuration a new install starts with
+        from social_care.config import DEFAULT_CONFIG_PATH, parse_config
+
+        config = parse_config(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"), environ={})
+        brand, policy = config.brand, config.settings.reply_policy
+    for lang, pair, severity in itertools.product(
+        LANGUAGES, itertools.combinations(CATEGORIES, 2), (0, 4)
+    ):
+        request = make_request(
+            platform="x",
+            language=lang,
+            author_handle="abcdefghijklmno",
+            categories=pair,
+            severity=severity,
+            remedy_due=True,
+            prior_complaints=1,
+        )
+        draft = draft_reply(request, brand=brand, policy=policy)
+        assert len(draft.text) <= 280 and not draft.fallback
+        findings = lint_draft(draft.text, request, brand=brand, policy=policy)
+        assert not blocking(findings), (pair, draft.text, findings)
