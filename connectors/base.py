@@ -48,8 +48,12 @@ class MentionRecord:
     created_at: datetime  # timezone-aware, UTC
     author: Author
     reply_ref: dict[str, Any]
-    parent_external_id: str | None = None  # the item this one answers (tweet replied to, parent comment)
-    thread_external_id: str | None = None  # the root of the conversation (post, media, conversation id)
+    parent_external_id: str | None = (
+        None  # the item this one answers (tweet replied to, parent comment)
+    )
+    thread_external_id: str | None = (
+        None  # the root of the conversation (post, media, conversation id)
+    )
     permalink: str | None = None
     lang_hint: str | None = None
     is_own: bool = False  # written by the brand's own account: stored, never drafted for

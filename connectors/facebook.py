@@ -30,6 +30,7 @@ POST_STREAMS = ("feed", "visitor_posts", "tagged")
 STREAMS = (*POST_STREAMS, "comments")
 
 POST_FIELDS = "id,message,created_time,updated_time,from{id,name},permalink_url"
+POST_ACTIVITY_FIELDS = "id,created_time,updated_time,comments.filter(stream).limit(0).summary(true)"
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,comment_count"
 
 
@@ -145,67 +146,96 @@ class FacebookConnector:
     ) -> tuple[list[MentionRecord], list[QuarantinedItem], dict[str, Any]]:
         """Comments and replies (``filter=stream``) on posts active since the cursor.
 
-        The cursor keeps, per post, the newest comment time delivered and the ids at that
-        second, so a poll that stops at its cap loses nothing on the posts it did not reach.
+        The cursor keeps, per post, the newest comment time delivered, the ids at that second,
+        the post activity already covered, and, while a long thread is read over several polls,
+        the query of its next page; a poll that stops at a cap loses nothing.
         """
         lookback = self._lookback_start()
+        now = int(self.clock().timestamp())
         per_post: dict[str, dict[str, Any]] = {
-            k: v
-            for k, v in dict(cursor.get("posts", {})).items()
-            if int(v.get("active", 0)) >= lookback
+            post_id: state
+            for post_id, state in dict(cursor.get("posts", {})).items()
+            if max(int(state.get("active", 0)), int(state.get("checked", 0))) >= lookback
         }
-        active_posts: list[tuple[int, str]] = []
+        active_posts: list[tuple[int, str, int]] = []
         for page in self.client.pages(
             f"{self.options.page_id}/feed",
-            {"fields": "id,created_time,updated_time", "limit": 100, "since": lookback},
+            {"fields": POST_ACTIVITY_FIELDS, "limit": 100, "since": lookback},
             self.options.max_pages_per_poll,
         ):
             for post in page.items:
                 try:
                     post_id = str(post["id"])
-                    updated = int(
-                        parse_graph_time(
-                            post.get("updated_time") or post["created_time"]
-                        ).timestamp()
-                    )
+                    activity = post.get("updated_time") or post["created_time"]
+                    updated = int(parse_graph_time(activity).timestamp())
                 except (KeyError, TypeError, ValueError):
                     continue  # the feed stream quarantines broken posts; here they only select work
+                summary = (post.get("comments") or {}).get("summary") or {}
+                count = int(summary.get("total_count", -1))
                 known = per_post.get(post_id)
-                if known is None or updated > int(known.get("active", 0)):
-                    active_posts.append((updated, post_id))
+                # Times have one-second resolution: the comment count catches what they miss.
+                if (
+                    known is None
+                    or known.get("next")
+                    or updated > int(known.get("active", 0))
+                    or count != int(known.get("count", -1))
+                ):
+                    active_posts.append((updated, post_id, count))
         records: list[MentionRecord] = []
         quarantined: list[QuarantinedItem] = []
         # Oldest activity first, so a capped poll works through the backlog in order.
-        for updated, post_id in sorted(active_posts)[: self.options.max_posts_per_poll]:
-            state = per_post.get(post_id, {"since": None, "seen": []})
-            new_records, new_quarantined, state = self._comments_of_post(post_id, state)
+        for updated, post_id, count in sorted(active_posts)[: self.options.max_posts_per_poll]:
+            state = per_post.get(post_id, {"since": None, "seen": [], "active": 0})
+            new_records, new_quarantined, next_state = self._comments_of_post(post_id, state)
             records += new_records
             quarantined += new_quarantined
-            if not state.pop("incomplete", False):
-                state["active"] = updated
-            per_post[post_id] = state
+            next_state["checked"] = now
+            if "next" not in next_state:
+                next_state["active"], next_state["count"] = updated, count
+            else:
+                next_state["count"] = state.get("count", -1)
+            per_post[post_id] = next_state
         return records, quarantined, {"posts": per_post}
 
     def _comments_of_post(
         self, post_id: str, state: dict[str, Any]
     ) -> tuple[list[MentionRecord], list[QuarantinedItem], dict[str, Any]]:
         since = state.get("since")
-        seen = set(state.get("seen", []))
-        params: dict[str, Any] = {
+        fresh: dict[str, Any] = {
             "fields": COMMENT_FIELDS,
             "filter": "stream",
             "order": "chronological",
             "limit": self.options.page_size,
         }
         if since is not None:
-            params["since"] = since
+            fresh["since"] = since
+        if state.get("next"):
+            resume = dict(state["next"])
+        elif state.get("after"):
+            resume = dict(fresh, after=state["after"])  # only what came after the last read
+        else:
+            resume = fresh
+        try:
+            return self._read_comments(post_id, state, resume)
+        except PermanentError:
+            if resume is fresh:
+                raise
+            # The saved paging cursor expired: read the thread again from the mark.
+            return self._read_comments(post_id, {**state, "after": None}, fresh)
+
+    def _read_comments(
+        self, post_id: str, state: dict[str, Any], request: dict[str, Any]
+    ) -> tuple[list[MentionRecord], list[QuarantinedItem], dict[str, Any]]:
+        seen = set(state.get("seen", []))
+        newest, newest_ids = state.get("since"), set(seen)
         records: list[MentionRecord] = []
         quarantined: list[QuarantinedItem] = []
-        newest, newest_ids = since, set(seen)
-        has_more = False
+        next_params: dict[str, str] | None = None
+        after = state.get("after")
         for page in self.client.pages(
-            f"{post_id}/comments", params, self.options.max_pages_per_poll
+            f"{post_id}/comments", request, self.options.max_pages_per_poll
         ):
+            after = page.after or after
             for item in page.items:
                 parsed = self._parse_comment(item, post_id)
                 if parsed.quarantined is not None:
@@ -214,21 +244,25 @@ class FacebookConnector:
                 assert parsed.record is not None and parsed.created_at is not None
                 if parsed.record.external_id in seen:
                     continue
+                seen.add(parsed.record.external_id)
                 records.append(parsed.record)
                 moment = int(parsed.created_at.timestamp())
                 if newest is None or moment > newest:
                     newest, newest_ids = moment, {parsed.record.external_id}
                 elif moment == newest:
                     newest_ids.add(parsed.record.external_id)
-            has_more = page.has_next
-        # Chronological order: the mark can advance even when the poll stopped at its cap.
+            next_params = page.next_params
+        # Oldest first: the mark advances page by page; an unfinished thread resumes from
+        # the next page's query on the following poll.
         next_state: dict[str, Any] = {
             "since": newest,
             "seen": sorted(newest_ids),
             "active": state.get("active", 0),
         }
-        if has_more:
-            next_state["incomplete"] = True
+        if next_params is not None:
+            next_state["next"] = next_params
+        elif after:
+            next_state["after"] = after
         return records, quarantined, next_state
 
     # Parsing -----------------------------------------------------------------------------

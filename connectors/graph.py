@@ -111,6 +111,7 @@ class Page:
 
     items: list[Any]
     next_params: dict[str, str] | None
+    after: str | None = None  # the cursor just past this page's last item
 
     @property
     def has_next(self) -> bool:
@@ -248,7 +249,9 @@ class GraphClient:
                 if next_url
                 else None
             )
-            yield Page(items, next_params)
+            cursors = (body.get("paging") or {}).get("cursors") or {}
+            after = cursors.get("after") if isinstance(cursors.get("after"), str) else None
+            yield Page(items, next_params, after)
             if next_params is None or number == max_pages:
                 return
             current = next_params

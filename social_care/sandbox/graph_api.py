@@ -429,8 +429,9 @@ class GraphApi:
             "permalink_url": f"https://www.facebook.com/{owner}/posts/{number}",
             "status_type": "mobile_status_update",
             "is_hidden": False,
-            "comments": lambda: [
-                self._fb_comment_node(c) for c in state.fb_comments_under(post.id, flat=False)
+            "comments": lambda modifiers: [
+                self._fb_comment_node(c)
+                for c in state.fb_comments_under(post.id, flat=modifiers.get("filter") == "stream")
             ],
         }
 
@@ -456,7 +457,7 @@ class GraphApi:
             "is_hidden": False,
             "can_comment": comment.parent_id is None,
             "object": {"id": comment.post_id},
-            "comments": lambda: [self._fb_comment_node(c) for c in replies],
+            "comments": lambda modifiers: [self._fb_comment_node(c) for c in replies],
         }
         if comment.parent_id:
             parent = state.fb_comments[comment.parent_id]
@@ -483,7 +484,7 @@ class GraphApi:
             "owner": {"id": media.owner_id},
             "comments_count": state.ig_comment_count(media.id),
             "like_count": 0,
-            "comments": lambda: [
+            "comments": lambda modifiers: [
                 self._ig_comment_node(c) for c in state.ig_comments_under(media.id)
             ],
         }
@@ -505,7 +506,7 @@ class GraphApi:
                 "permalink": f"https://www.instagram.com/p/{media.shortcode}/",
                 "media_product_type": "FEED",
             },
-            "replies": lambda: [
+            "replies": lambda modifiers: [
                 self._ig_comment_node(c) for c in state.ig_comments_under(comment.id)
             ],
         }

@@ -52,22 +52,31 @@ def _parse_list(text: str, position: int) -> tuple[dict[str, FieldSpec], int]:
     return specs, position
 
 
-# A renderable object: plain values, nested mappings, or callables producing an edge's items.
-Edge = Callable[[], list[Mapping[str, Any]]]
+# A renderable object: plain values, nested mappings, or callables that take the edge's
+# modifiers (``.filter(stream)``) and produce its items.
+Edge = Callable[[dict[str, str]], list[Mapping[str, Any]]]
 
 
 def select(obj: Mapping[str, Any], specs: dict[str, FieldSpec]) -> dict[str, Any]:
-    """The requested fields of ``obj``; edges (callables) become ``{"data": [...]}``."""
+    """The requested fields of ``obj``; edges (callables) become ``{"data": [...]}``, with a
+    ``summary`` when asked for with ``.summary(true)``."""
     selected: dict[str, Any] = {}
     for name, spec in specs.items():
         if name not in obj:
             continue
         value = obj[name]
         if callable(value):
-            items = value()
+            items = value(spec.modifiers)
             limit = int(spec.modifiers.get("limit", "25"))
             child_specs = spec.children or {"id": FieldSpec()}
-            selected[name] = {"data": [select(item, child_specs) for item in items[:limit]]}
+            edge: dict[str, Any] = {"data": [select(item, child_specs) for item in items[:limit]]}
+            if spec.modifiers.get("summary") == "true":
+                edge["summary"] = {
+                    "order": "chronological",
+                    "total_count": len(items),
+                    "can_comment": True,
+                }
+            selected[name] = edge
         elif isinstance(value, Mapping):
             selected[name] = select(value, spec.children) if spec.children else dict(value)
         else:

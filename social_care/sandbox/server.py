@@ -352,12 +352,15 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("sandbox failed on %s %s", self.command, self.path)
             response = json_response(500, {"error": "sandbox internal error"})
-        self.send_response(response.status)
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        try:
+            self.send_response(response.status)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test, usually): nobody is left to answer
 
     do_GET = _serve
     do_POST = _serve

@@ -217,3 +217,33 @@ def test_slow_answers_time_out_as_transient_errors(sandbox, make_facebook):
 def test_a_token_of_another_page_is_an_auth_error(sandbox, make_facebook):
     with pytest.raises(AuthError, match="not to page 42"):
         make_facebook(sandbox, page_id="42").check_credentials()
+
+
+def test_a_long_comment_thread_is_read_over_several_polls(empty_sandbox, make_facebook):
+    person = _visitor(empty_sandbox)
+    post = empty_sandbox.state.add_fb_post(FB_PAGE_ID, "Promoção relâmpago!", kind="page")
+    created = [
+        empty_sandbox.state.add_fb_comment(post.id, person, f"quero {n}").id for n in range(5)
+    ]
+    connector = make_facebook(empty_sandbox, page_size=2, max_pages_per_poll=1)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        result = connector.fetch("comments", cursor)
+        seen += [r.external_id for r in result.records]
+        cursor = _round_trip(result.cursor)
+    assert seen == created
+    assert connector.fetch("comments", cursor).records == []
+    later = empty_sandbox.state.add_fb_comment(post.id, person, "mais um")
+    assert [r.external_id for r in connector.fetch("comments", cursor).records] == [later.id]
+
+
+def test_an_expired_paging_cursor_falls_back_to_the_time_mark(sandbox, make_facebook):
+    connector = make_facebook(sandbox)
+    first = _round_trip(connector.fetch("comments", None).cursor)
+    post_id = sandbox.seed.ids["fb-brand-bf"]
+    assert first["posts"][post_id]["after"]
+    first["posts"][post_id]["after"] = "ZXhwaXJlZA"
+    comment = sandbox.state.add_fb_comment(post_id, _visitor(sandbox), "Ainda tem cupom?")
+    result = connector.fetch("comments", first)
+    assert [r.external_id for r in result.records] == [comment.id]
