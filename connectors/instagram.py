@@ -190,16 +190,31 @@ class InstagramConnector:
     def _comments_of_media(
         self, media_id: str, permalink: str | None, state: dict[str, Any], count: int
     ) -> tuple[list[MentionRecord], list[QuarantinedItem], dict[str, Any]]:
+        pending = state.get("pending")
+        fresh = {"fields": COMMENT_FIELDS, "limit": self.options.page_size}
+        if pending:
+            count = int(pending.get("count", count))
+            try:
+                return self._read_media_comments(
+                    media_id, permalink, state, count, dict(pending["next"]), pending
+                )
+            except PermanentError:
+                pass  # the saved paging cursor expired: read the list again from the top
+        return self._read_media_comments(media_id, permalink, state, count, fresh, None)
+
+    def _read_media_comments(
+        self,
+        media_id: str,
+        permalink: str | None,
+        state: dict[str, Any],
+        count: int,
+        request: dict[str, Any],
+        pending: dict[str, Any] | None,
+    ) -> tuple[list[MentionRecord], list[QuarantinedItem], dict[str, Any]]:
         since = state.get("since")
         seen = set(state.get("seen", []))
-        pending = state.get("pending")
-        if pending:
-            request = dict(pending["next"])
-            newest, newest_ids = pending.get("newest"), set(pending.get("newest_ids", []))
-            count = int(pending.get("count", count))
-        else:
-            request = {"fields": COMMENT_FIELDS, "limit": self.options.page_size}
-            newest, newest_ids = None, set()
+        newest = pending.get("newest") if pending else None
+        newest_ids = set(pending.get("newest_ids", [])) if pending else set()
         records: list[MentionRecord] = []
         quarantined: list[QuarantinedItem] = []
         next_params: dict[str, str] | None = None

@@ -168,3 +168,22 @@ def test_check_credentials(sandbox, make_instagram):
     assert info.external_id == IG_USER_ID and info.handle == "lojaaurora"
     with pytest.raises(AuthError):
         make_instagram(sandbox, secrets={"access_token": "expired"}).check_credentials()
+
+
+def test_an_expired_paging_cursor_restarts_the_comment_list(empty_sandbox, make_instagram):
+    media = empty_sandbox.state.add_ig_media(IG_USER_ID, "Promoção!")
+    fan = _fan(empty_sandbox)
+    created = [
+        empty_sandbox.state.add_ig_comment(media.id, fan, f"comentário {n}").id for n in range(5)
+    ]
+    connector = make_instagram(empty_sandbox, page_size=2, max_pages_per_poll=1)
+    first = connector.fetch("comments", None)
+    cursor = _round_trip(first.cursor)
+    cursor["media"][media.id]["pending"]["next"]["after"] = "ZXhwaXJlZA"
+    seen = [r.external_id for r in first.records]
+    for _ in range(3):
+        result = connector.fetch("comments", cursor)
+        seen += [r.external_id for r in result.records]
+        cursor = _round_trip(result.cursor)
+    assert set(seen) == set(created)
+    assert connector.fetch("comments", cursor).records == []
