@@ -23,13 +23,14 @@ SENTIMENT_COLOURS = {"negative": "#ef4444", "neutral": "#a0aec0", "positive": "#
 SEVERITY_COLOURS = ["#d1fae5", "#fde68a", "#fdba74", "#f87171", "#b91c1c"]
 
 
-def _figure(height: float = 3.2) -> tuple[Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=(7.2, height), dpi=130)
+def _figure(height: float = 3.6) -> tuple[Figure, plt.Axes]:
+    # 6 inches wide with 12-14 pt text stays legible when a phone shrinks the image to ~380 px.
+    fig, ax = plt.subplots(figsize=(6.0, height), dpi=150)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     for side in ("left", "bottom"):
         ax.spines[side].set_color("#cbd2d9")
-    ax.tick_params(colors=INK, labelsize=10)
+    ax.tick_params(colors=INK, labelsize=12)
     ax.grid(axis="y", color="#e4e7eb", linewidth=0.8)
     ax.set_axisbelow(True)
     return fig, ax
@@ -52,15 +53,15 @@ def trend_chart(report: Report) -> str:
     ax.bar([x[-1]], [report.mentions.series[-1]], color=MENTIONS, alpha=0.55, width=0.6)
     ax.plot(x, report.complaints.series, color=COMPLAINTS, marker="o", linewidth=2.2, label="complaints")
     ax.set_xticks(x, labels)
-    ax.legend(frameon=False, fontsize=10, loc="upper left")
-    ax.set_title("Mentions and complaints per week", loc="left", fontsize=12, color=INK)
+    ax.legend(frameon=False, fontsize=12, loc="upper left")
+    ax.set_title("Mentions and complaints per week", loc="left", fontsize=14, color=INK, fontweight="bold")
     return _png(fig)
 
 
 def category_chart(report: Report) -> str:
     """This week's complaints per category against the trailing median; spikes in amber."""
     spikes = sorted(report.spikes, key=lambda s: (s.this_week, s.category))[-10:]
-    fig, ax = _figure(max(2.0, 0.45 * len(spikes) + 1.0))
+    fig, ax = _figure(max(2.2, 0.55 * len(spikes) + 1.3))
     if not spikes:
         ax.text(0.5, 0.5, "No complaints in any category", ha="center", va="center", color=MUTED,
                 transform=ax.transAxes)
@@ -68,38 +69,37 @@ def category_chart(report: Report) -> str:
         return _png(fig)
     y = list(range(len(spikes)))
     ax.barh(y, [s.this_week for s in spikes], color=[SPIKE if s.spike else COMPLAINTS for s in spikes], height=0.6)
-    ax.scatter([s.median for s in spikes], y, marker="|", s=300, color=INK, zorder=3, label="8-week median")
+    ax.scatter([s.median for s in spikes], y, marker="|", s=400, linewidths=2.5, color=INK, zorder=3)
     ax.set_yticks(y, [s.category.replace("_", " ") for s in spikes])
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#e4e7eb", linewidth=0.8)
-    ax.legend(frameon=False, fontsize=9, loc="lower right")
-    ax.set_title("Complaints by category (amber = spike)", loc="left", fontsize=12, color=INK)
+    ax.set_title("Complaints by category", loc="left", fontsize=14, color=INK, fontweight="bold")
     return _png(fig)
 
 
 def sentiment_chart(report: Report) -> str:
     """One stacked bar: the share of negative, neutral and positive mentions."""
-    fig, ax = _figure(1.5)
+    fig, ax = _figure(1.6)
     left = 0.0
     for key, value in report.sentiment_share.items():
         ax.barh([0], [value], left=left, color=SENTIMENT_COLOURS.get(key, MUTED), height=0.6)
         if value >= 0.08:
-            ax.text(left + value / 2, 0, f"{key} {value:.0%}", ha="center", va="center", fontsize=10, color=INK)
+            ax.text(left + value / 2, 0, f"{key}\n{value:.0%}", ha="center", va="center", fontsize=12, color=INK)
         left += value
     ax.set_xlim(0, 1)
     ax.set_axis_off()
-    ax.set_title("Sentiment", loc="left", fontsize=12, color=INK)
+    ax.set_title("Sentiment", loc="left", fontsize=14, color=INK, fontweight="bold")
     return _png(fig)
 
 
 def severity_chart(report: Report) -> str:
     """Complaints per severity level, 0 (mild) to 4 (urgent)."""
-    fig, ax = _figure(2.4)
+    fig, ax = _figure(2.8)
     keys = list(report.complaint_severity)
     values = list(report.complaint_severity.values())
     ax.bar(keys, values, color=SEVERITY_COLOURS[: len(keys)], edgecolor="#cbd2d9", width=0.6)
-    ax.set_xlabel("severity", color=MUTED, fontsize=10)
-    ax.set_title("Complaints by severity", loc="left", fontsize=12, color=INK)
+    ax.set_xlabel("severity (0 mild to 4 urgent)", color=MUTED, fontsize=12)
+    ax.set_title("Complaints by severity", loc="left", fontsize=14, color=INK, fontweight="bold")
     return _png(fig)
 
 

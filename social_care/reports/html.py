@@ -44,7 +44,7 @@ def _table(items: list[Breakdown], dimension: str) -> Markup:
     rows = [f"<tr><th>{escape(dimension)}</th><th>mentions</th><th>Δ</th><th>complaints</th><th>Δ</th></tr>"]
     for item in items:
         rows.append(
-            f"<tr><td>{escape(item.key)}</td><td>{item.mentions.this_week}</td><td>{item.mentions.change:+d}</td>"
+            f"<tr><td>{escape(_label(item.key))}</td><td>{item.mentions.this_week}</td><td>{item.mentions.change:+d}</td>"
             f"<td>{item.complaints.this_week}</td><td>{item.complaints.change:+d}</td></tr>"
         )
     if not items:
@@ -88,7 +88,18 @@ def render_html(report: Report) -> str:
         end_text=_day(report.end),
         table=_table,
         pct=_pct,
+        when=_when,
+        label=_label,
     )
+
+
+def _label(key: str) -> str:
+    """Category keys read as words (and wrap on a phone): damaged_defective -> damaged defective."""
+    return key.replace("_", " ")
+
+
+def _when(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%a %d %b, %H:%M")
 
 
 def _day(iso: str) -> str:

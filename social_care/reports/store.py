@@ -103,6 +103,10 @@ def send_report_email(smtp: Mapping[str, Any], week: str, summary: Mapping[str, 
     missing = [k for k in ("host", "from", "to") if not smtp.get(k)]
     if missing:
         raise ValueError(f"smtp settings need {', '.join(missing)} (keys: {', '.join(SMTP_KEYS)})")
+    user = smtp.get("user")
+    password = os.environ.get(str(smtp["password_env"]), "") if smtp.get("password_env") else ""
+    if user and smtp.get("password_env") and not password:
+        raise ValueError(f"smtp password_env names {smtp['password_env']}, which is not set")
     recipients = [smtp["to"]] if isinstance(smtp["to"], str) else list(smtp["to"])
     message = EmailMessage()
     message["Subject"] = f"{summary['brand']} weekly complaint report {week}"
@@ -110,10 +114,6 @@ def send_report_email(smtp: Mapping[str, Any], week: str, summary: Mapping[str, 
     message["To"] = ", ".join(recipients)
     message.set_content(_summary_text(summary))
     message.add_attachment(html_path.read_bytes(), maintype="text", subtype="html", filename=html_path.name)
-    user = smtp.get("user")
-    password = os.environ.get(str(smtp.get("password_env") or ""), "") if smtp.get("password_env") else ""
-    if user and smtp.get("password_env") and not password:
-        raise ValueError(f"smtp password_env names {smtp['password_env']}, which is not set")
     with smtplib.SMTP(str(smtp["host"]), int(smtp.get("port") or 587), timeout=30) as client:
         if smtp.get("starttls", bool(user)):
             client.starttls()

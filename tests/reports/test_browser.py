@@ -1,0 +1,59 @@
+"""The HTML report in a real browser (headless Chromium): readable on a phone; saves docs/screenshots/report.png."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from social_care.db import create_db_engine, upgrade
+from social_care.reports import build_report, render_html
+
+from .conftest import NOW, insert_specs, make_config, trailing_specs, w46_specs, w47_specs
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "report.png"
+PHONE = {"width": 412, "height": 915}
+
+
+@pytest.mark.browser
+def test_html_report_reads_well_on_a_phone(tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("SOCIAL_CARE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is required (SOCIAL_CARE_REQUIRE_BROWSER=1); apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'report.db'}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    insert_specs(engine, trailing_specs() + w46_specs() + w47_specs())
+    page_file = tmp_path / "2026-W46.html"
+    page_file.write_text(render_html(build_report(engine, make_config(tmp_path, database_url=url), "2026-W46",
+                                                  now=NOW)), encoding="utf-8")
+    engine.dispose()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport=PHONE, device_scale_factor=2)
+            dialogs: list[str] = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(page_file.as_uri())
+            page.wait_for_load_state("load")
+            images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
+            assert len(images) == 4 and all(done and width > 0 for done, width in images)
+            # Nothing wider than the phone (tables scroll inside their own box), and large enough text.
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
+            assert "<script>alert(1)</script>" in page.inner_text("blockquote >> nth=0")
+            assert dialogs == []  # the mention's script was shown, not run
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000
