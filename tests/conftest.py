@@ -185,8 +185,10 @@ import yaml  # noqa: E402
 from social_care.config import DEFAULT_CONFIG_PATH, Config, parse_config  # noqa: E402
 
 
-def sandbox_config(tmp_path: Path, *, db_url: str, sandbox_url: str, **overrides: Any) -> Config:
-    """The shipped default config, with every account pointed at the given sandbox and database."""
+def sandbox_config(tmp_path: Path, *, db_url: str, sandbox_url: str, options: dict[str, dict[str, Any]] | None = None,
+                   **overrides: Any) -> Config:
+    """The shipped default config, with every account pointed at the given sandbox and database;
+    ``options`` updates each platform's account options (e.g. small pages)."""
     data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     data["data_dir"] = str(tmp_path / "data")
     data["database"]["url"] = db_url
@@ -194,7 +196,9 @@ def sandbox_config(tmp_path: Path, *, db_url: str, sandbox_url: str, **overrides
     for account in data["accounts"]:
         account["base_url"] = sandbox_url
         account["poll_interval_seconds"] = 5
+        account["options"].update((options or {}).get(account["platform"], {}))
     data.update(overrides)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return parse_config(path.read_text(encoding="utf-8"), path=path, environ={})
