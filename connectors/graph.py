@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -148,12 +149,23 @@ class GraphClient:
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()
-        self.requests_made = 0
         self.blocked_until: datetime | None = None
-        self._last_response: requests.Response | None = None
+        # Per thread: the scheduler may poll two streams of one account at once.
+        self._local = threading.local()
 
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self._last_response = response
+        self._local.response = response
+
+    @property
+    def requests_made(self) -> int:
+        """Requests this thread has sent through the client (a fetch diffs it before/after)."""
+        count: int = getattr(self._local, "requests", 0)
+        return count
+
+    @property
+    def _last_response(self) -> requests.Response | None:
+        response: requests.Response | None = getattr(self._local, "response", None)
+        return response
 
     # Calls -------------------------------------------------------------------------------
 
@@ -177,8 +189,8 @@ class GraphClient:
             raise RateLimited(
                 "Graph usage is at its limit; waiting for the window to reset", self.blocked_until
             )
-        self._last_response = None
-        self.requests_made += 1
+        self._local.response = None
+        self._local.requests = self.requests_made + 1
         try:
             result = call()
         except pyfacebook.FacebookError as error:

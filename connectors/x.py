@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -197,6 +198,8 @@ class XConnector:
         self.search_query = build_search_query(options)
         self._reads_day: str | None = None
         self._reads_today = 0
+        self._budget_lock = threading.Lock()
+        self._local = threading.local()  # reads of the fetch running on this thread
 
     def streams(self) -> list[str]:
         return list(self.options.streams)
@@ -205,11 +208,12 @@ class XConnector:
 
     def _restore_budget(self, cursor: _Cursor) -> str:
         today = self.clock().date().isoformat()
-        if self._reads_day != today:
-            self._reads_day, self._reads_today = today, 0
-        if cursor.budget_day == today:
-            # Each stream's cursor carries the account-wide count when it was saved.
-            self._reads_today = max(self._reads_today, cursor.budget_reads)
+        with self._budget_lock:
+            if self._reads_day != today:
+                self._reads_day, self._reads_today = today, 0
+            if cursor.budget_day == today:
+                # Each stream's cursor carries the account-wide count when it was saved.
+                self._reads_today = max(self._reads_today, cursor.budget_reads)
         return today
 
     def _budget_left(self) -> int | None:
@@ -229,10 +233,12 @@ class XConnector:
         """One read with bounded retries; every attempt counts against the budget."""
 
         def attempt() -> Any:
-            left = self._budget_left()
-            if left is not None and left <= 0:
-                raise self._budget_exhausted()
-            self._reads_today += 1
+            with self._budget_lock:
+                left = self._budget_left()
+                if left is not None and left <= 0:
+                    raise self._budget_exhausted()
+                self._reads_today += 1
+            self._local.reads = getattr(self._local, "reads", 0) + 1
             return self._classified(call)
 
         return call_with_retries(attempt, policy=self.retry_policy, sleep=self.sleep, rng=self.rng)
@@ -298,14 +304,14 @@ class XConnector:
         left = self._budget_left()
         if left is not None and left <= 0:
             raise self._budget_exhausted()
-        reads_before = self._reads_today
+        self._local.reads = 0
         records, quarantined, since_id, pending = self._paginate(stream, state)
         next_cursor = {
             "since_id": since_id,
             "pending": pending,
             "budget": {"day": today, "reads": self._reads_today},
         }
-        return FetchResult(records, quarantined, next_cursor, self._reads_today - reads_before)
+        return FetchResult(records, quarantined, next_cursor, self._local.reads)
 
     def _paginate(
         self, stream: str, state: _Cursor

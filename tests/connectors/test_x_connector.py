@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -257,3 +258,21 @@ def test_search_after_a_long_outage_restarts_inside_the_seven_day_window(sandbox
     result = make_x(sandbox).fetch("search", {"since_id": stale_id})
     assert sandbox.seed.ids["x-pedro-wrong"] in {r.external_id for r in result.records}
     assert int(result.cursor["since_id"]) > int(stale_id)
+
+
+def test_budget_holds_when_two_streams_poll_at_once(empty_sandbox, make_x):
+    _add_mentions(empty_sandbox, 30)
+    connector = make_x(empty_sandbox, page_size=5, max_pages_per_poll=4, daily_read_budget=5)
+
+    def poll(stream: str) -> int:
+        try:
+            return connector.fetch(stream, None).requests_made
+        except BudgetExhausted:
+            return 0
+
+    with ThreadPoolExecutor(2) as pool:
+        spent = list(pool.map(poll, ["mentions", "search"] * 2))
+    assert sum(spent) == 5
+    windows = empty_sandbox.x_api.windows._windows
+    assert sum(window.used for window in windows.values()) == 5
+    assert len(windows) == 2  # both routes were called
