@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LABEL = re.compile(r"[a-z0-9_]{1,40}")
+MAX_RENDERED = 50_000
 
 
 class _TemplateFailure(Exception):
@@ -101,7 +102,19 @@ def _find_template(names: list[str], policy: ReplyPolicy) -> tuple[Template, str
 
 def _render(template: Template, context: dict[str, Any]) -> str:
     try:
-        return template.render(context)
+        # Streamed so that a runaway loop in a custom template stops at a bounded size instead
+        # of filling memory; no reply is anywhere near this long.
+        parts: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > MAX_RENDERED:
+                where = template.filename or "template"
+                raise _TemplateFailure(f"{where}: output longer than {MAX_RENDERED} characters")
+        return "".join(parts)
+    except _TemplateFailure:
+        raise
     except Exception as exc:  # any template bug (undefined, sandbox violation, type error)
         raise _TemplateFailure(
             f"{_error_location(exc, template)}: {type(exc).__name__}: {exc}"

@@ -214,3 +214,12 @@ def test_any_input_gives_a_draft_within_limits(
     findings = lint_draft(draft.text, request, brand=brand, policy=policy)
     assert not [f for f in findings if f.rule == "placeholder"]
     assert not [f for f in findings if f.level == "error"], (draft.text, findings)
+
+
+def test_runaway_template_output_is_cut_off(
+    tmp_path: Path, brand: Brand, make_request: RequestFactory
+) -> None:
+    bomb = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+    policy = custom_policy(tmp_path, {"pt/complaint.j2": bomb})
+    draft = draft_reply(make_request(), brand=brand, policy=policy)
+    assert draft.fallback and draft.error and "output longer than" in draft.error
