@@ -90,6 +90,7 @@ def parse_webhook(
             continue
         account_id = str(entry.get("id") or "")
         for change in entry.get("changes") or []:
+            parsed: MentionRecord | FollowUp | None
             try:
                 if platform == facebook.PLATFORM:
                     parsed = _feed_change(change, account_id)

@@ -7,13 +7,14 @@ X bills reads, so the connector can hold a daily read budget, carried in the cur
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -39,7 +40,7 @@ from connectors.http import (
     is_transport_error,
     mount_base_url,
 )
-from connectors.times import UTC, next_utc_midnight, parse_x_time, utc_now
+from connectors.times import next_utc_midnight, parse_x_time, utc_now
 
 PLATFORM = "x"
 SECRET_NAMES = (
@@ -353,7 +354,7 @@ class XConnector:
             token_name = "pagination_token" if stream == "mentions" else "next_token"
             if token:
                 request[token_name] = token
-            body = self._read(lambda request=request: self._call_stream(stream, request))
+            body = self._read(functools.partial(self._call_stream, stream, request))
             meta = body.get("meta") or {}
             page_records, page_quarantined = self._parse_page(body, stream)
             for record in page_records:
@@ -498,8 +499,11 @@ class XConnector:
             if token:
                 params["pagination_token"] = token
             body = self._read(
-                lambda params=params: self.client.get_users_tweets(
-                    self.options.user_id, user_auth=self._read_user_auth, **params
+                functools.partial(
+                    self.client.get_users_tweets,
+                    self.options.user_id,
+                    user_auth=self._read_user_auth,
+                    **params,
                 )
             )
             for item in body.get("data") or []:

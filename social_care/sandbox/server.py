@@ -82,7 +82,7 @@ class SandboxServer:
 
     # Lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         if self._httpd is not None:
             raise RuntimeError("the sandbox server is already running")
         self._stopping.clear()

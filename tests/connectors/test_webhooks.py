@@ -230,7 +230,7 @@ class _Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[tuple[bytes, str | None]]]]:
-    received: ClassVar[list[tuple[bytes, str | None]]] = []
+    received: list[tuple[bytes, str | None]] = []
     handler = type("Receiver", (_Receiver,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(
