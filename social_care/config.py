@@ -361,6 +361,9 @@ def parse_config(text: str, *, path: Path | None = None, environ: dict[str, str]
             account_options(settings.brand, account)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"accounts[{i}].options for {account.platform}: {exc}") from exc
+    templates = settings.reply_policy.templates_dir
+    if templates and not _resolve_path(templates, base_dir).is_dir():
+        raise ConfigError(f"reply_policy.templates_dir {templates!r} is not a folder (relative paths start at {base_dir})")
     return Config(settings=settings, path=path, base_dir=base_dir)
 
 

@@ -97,6 +97,7 @@ def test_default_after_colon_dash_is_used_when_unset() -> None:
         ({"accounts__0__poll_interval_seconds": 1}, "poll_interval_seconds"),
         ({"classifier__thresholds__complaint": 3}, "thresholds.complaint"),
         ({"accounts__1__name": "aurora-x"}, "unique"),
+        ({"reply_policy__templates_dir": "no/such/folder"}, "reply_policy.templates_dir"),
     ],
 )
 def test_bad_values_name_the_key(change: dict[str, object], message: str) -> None:
