@@ -94,8 +94,8 @@ class XOptions:
     """Tweets per request: 5-100 for mentions, 10-100 for search (clamped)."""
     max_pages_per_poll: int = 3
     """Pages one poll reads before it stops and resumes on the next poll."""
-    lookback_days: int = 2
-    """How far back the first sync reads."""
+    lookback_days: int = 7
+    """How far back the first sync reads (search is limited to the last seven days anyway)."""
     timeout: float = 10.0
     """Seconds before an HTTP request is abandoned (a transient error)."""
     max_retries: int = 2
