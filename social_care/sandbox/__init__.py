@@ -1,4 +1,19 @@
-"""A local fake of the X API v2 and the Graph API (Facebook Pages, Instagram) for tests and demos."""
+"""A local fake of the X API v2 and the Graph API (Facebook Pages, Instagram) for tests and demos.
+
+In process::
+
+    server = SandboxServer(host="127.0.0.1", port=0, seed="demo", drip_seconds=None).start()
+    build_connector("x", options=..., secrets=sandbox_secrets()["x"], base_url=server.base_url)
+    server.faults.inject("rate_limit", route="mentions", reset_in=60)   # next matching answer
+    server.state.add_tweet(...); server.seed.ids["x-marina-late"]      # state and seed ids
+    server.stop()
+
+Blocking (the ``social-care sandbox`` command): ``serve_forever(host, port, seed, drip_seconds)``.
+
+Over HTTP: ``/`` (HTML overview), ``GET /_sandbox/state``, ``GET|POST|DELETE /_sandbox/faults``,
+``POST /_sandbox/faults/random`` ``{"seed", "rate"}``, ``POST /_sandbox/mentions`` ``{"count"}``,
+``POST /_sandbox/webhooks`` ``{"item_id", "url"}``.
+"""
 
 from __future__ import annotations
 
