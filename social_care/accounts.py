@@ -14,7 +14,6 @@ from social_care.config import Config, ConfigError, account_options
 from social_care.db import session_scope
 
 
-
 def sync_accounts(engine: Engine, config: Config) -> dict[str, int]:
     """Make sure every configured account has a row; returns name -> id."""
     ids: dict[str, int] = {}

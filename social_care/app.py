@@ -162,7 +162,7 @@ class SocialCare:
             try:
                 info = build_account_connector(self.config, acct).check_credentials()
                 lines.append((acct.name, f"ok: @{info.handle or info.name or info.external_id}"))
-            except Exception as exc:  # every failure is reported per account, none stops the others
+            except Exception as exc:  # noqa: BLE001  (each account's failure is reported; none stops the others)
                 lines.append((acct.name, f"{type(exc).__name__}: {exc}"))
         return lines
 

@@ -12,7 +12,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -153,7 +153,7 @@ def store_records(
                     "conversation_id": thread_ids.get(r.thread_external_id or ""),
                     "parent_external_id": r.parent_external_id,
                     "text": _strip_nul(r.text),
-                    "created_at": r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=timezone.utc),
+                    "created_at": r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC),
                     "received_at": m.utcnow(),
                     "permalink": _strip_nul(r.permalink),
                     "lang_hint": r.lang_hint,

@@ -21,7 +21,7 @@ from connectors import Connector, ConnectorError, PermanentError
 from social_care import models as m
 from social_care.config import Config
 from social_care.db import session_scope
-from social_care.drafting import blocking, lint_draft
+from social_care.drafting import lint_draft
 from social_care.pipeline import draft_request_for, templates_dir
 from social_care.users import require_role
 

@@ -101,10 +101,10 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 # --- records and a scripted connector, for tests of the core that need no platform -----------------
 
-from datetime import datetime, timedelta, timezone  # noqa: E402
-from typing import Any  # noqa: E402
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from connectors import (  # noqa: E402
+from connectors import (
     AccountInfo,
     Author,
     FetchResult,
@@ -113,7 +113,7 @@ from connectors import (  # noqa: E402
     QuarantinedItem,
 )
 
-T0 = datetime(2026, 11, 16, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 
 
 def make_record(n: int, *, platform: str = "x", stream: str = "mentions", text: str | None = None,
@@ -175,14 +175,14 @@ def record() -> Any:
     return make_record
 
 
-__all__ = ["QuarantinedItem", "FetchResult"]
+__all__ = ["FetchResult", "QuarantinedItem"]
 
 
 # --- the sandbox platform and a core wired to it -----------------------------------------------
 
-import yaml  # noqa: E402
+import yaml
 
-from social_care.config import DEFAULT_CONFIG_PATH, Config, parse_config  # noqa: E402
+from social_care.config import DEFAULT_CONFIG_PATH, Config, parse_config
 
 
 def sandbox_config(tmp_path: Path, *, db_url: str, sandbox_url: str, options: dict[str, dict[str, Any]] | None = None,

@@ -10,7 +10,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from social_care.config import DEFAULT_CONFIG_PATH, ConfigError, describe_keys, documented_keys, load_config, parse_config
+from social_care.config import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    describe_keys,
+    documented_keys,
+    load_config,
+    parse_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 

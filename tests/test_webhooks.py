@@ -13,7 +13,7 @@ from sqlmodel import select
 from social_care import models as m
 from social_care.app import SocialCare
 from social_care.db import session_scope
-from social_care.sandbox import APP_SECRET, WEBHOOK_VERIFY_TOKEN, IG_USER_ID
+from social_care.sandbox import APP_SECRET, IG_USER_ID, WEBHOOK_VERIFY_TOKEN
 from social_care.sandbox.webhooks import (
     encode_payload,
     feed_comment_payload,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,6 +20,6 @@ app = typer.Typer(
 
 @app.callback()
 def _global(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="config.yaml to use (default: $SOCIAL_CARE_CONFIG, ./config.yaml, or the embedded defaults).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="config.yaml to use (default: $SOCIAL_CARE_CONFIG, ./config.yaml, or the embedded defaults).")] = None,
 ) -> None:
     state.config_path = config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -50,7 +50,7 @@ def db_upgrade() -> None:
 def users_add(
     name: str,
     role: Annotated[str, typer.Option(help="viewer, agent, approver or admin.")],
-    password: Annotated[Optional[str], typer.Option(help="Password for the web inbox (or set it later).", envvar="SOCIAL_CARE_PASSWORD")] = None,
+    password: Annotated[str | None, typer.Option(help="Password for the web inbox (or set it later).", envvar="SOCIAL_CARE_PASSWORD")] = None,
 ) -> None:
     """Add a team member (or change their role)."""
     from social_care.users import add_user
@@ -80,7 +80,7 @@ def users_list(fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
 
 @app.command()
 def poll(
-    account: Annotated[Optional[str], typer.Option(help="Only this account (its name in config).")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account (its name in config).")] = None,
     once: Annotated[bool, typer.Option(help="Poll once and exit (default: keep polling until Ctrl-C).")] = False,
     fmt: Annotated[str, typer.Option("--format")] = "table",
 ) -> None:
@@ -119,14 +119,14 @@ def _read_inputs(texts: list[str], input_file: Path | None) -> list[str]:
         elif isinstance(record, dict) and isinstance(record.get("text"), str):
             out.append(record["text"])
         else:
-            raise ValueError(f"{input_file}:{n}: expected a JSON string or an object with a 'text' field")
+            raise ValueError(f"{input_file}:{n}: expected a JSON string or an object with a 'text' field")  # noqa: TRY004
     return out
 
 
 @app.command()
 def classify(
-    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify.")] = None,
-    input_file: Annotated[Optional[Path], typer.Option("--input", help="JSONL file: one {\"text\": ...} per line.")] = None,
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input", help="JSONL file: one {\"text\": ...} per line.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or jsonl.")] = "table",
 ) -> None:
     """Classify texts: language, sentiment, intent, complaint, categories, severity, remedy."""
@@ -191,7 +191,7 @@ def queue(
 def approve(
     draft_id: Annotated[int, typer.Argument(metavar="ID")],
     user: Annotated[str, typer.Option(help="Who approves (an approver or admin).")],
-    text: Annotated[Optional[str], typer.Option(help="Approve this text instead of the draft's (edited-and-approved).")] = None,
+    text: Annotated[str | None, typer.Option(help="Approve this text instead of the draft's (edited-and-approved).")] = None,
     override: Annotated[bool, typer.Option(help="Approve although the policy lint fails (recorded).")] = False,
 ) -> None:
     """Approve a draft (it is posted by `send` or the daemon)."""
@@ -242,9 +242,9 @@ def history_cmd(draft_id: Annotated[int, typer.Argument(metavar="ID")],
 
 @app.command()
 def sandbox(
-    port: Annotated[Optional[int], typer.Option(help="Port (default: sandbox.port in config).")] = None,
-    host: Annotated[Optional[str], typer.Option(help="Address (default: sandbox.host in config).")] = None,
-    drip: Annotated[Optional[float], typer.Option(help="A new mention every this many seconds (0 = off).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: sandbox.port in config).")] = None,
+    host: Annotated[str | None, typer.Option(help="Address (default: sandbox.host in config).")] = None,
+    drip: Annotated[float | None, typer.Option(help="A new mention every this many seconds (0 = off).")] = None,
 ) -> None:
     """Run the local fake platform (X API v2 and Graph API) with its sample mentions."""
     from social_care.sandbox import serve_forever

@@ -33,6 +33,7 @@ ROUTE_LIMITS = {
     "create_tweet": (100, 100),
 }
 SEARCH_WINDOW = timedelta(days=7)
+MAX_TWEET_LENGTH = 280  # plain characters; the sandbox does not weigh URLs or emoji like X does
 
 
 def format_x_time(moment: datetime) -> str:
@@ -278,6 +279,13 @@ class XApi:
         text = request.get("text")
         if not isinstance(text, str) or not text.strip():
             return 400, invalid_request("text", str(text), "The `text` field is required")
+        if len(text) > MAX_TWEET_LENGTH:
+            return 403, problem(
+                403,
+                "Forbidden",
+                "Your Tweet text is too long. For more information on how Twitter determines text "
+                "length, see https://github.com/twitter/twitter-text.",
+            )
         reply_to = (request.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to is not None and reply_to not in self.state.tweets:
             return 403, problem(

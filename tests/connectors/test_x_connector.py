@@ -221,6 +221,8 @@ def test_reply_is_posted_visible_and_found_for_reconciliation(sandbox, make_x):
     assert connector.find_reply(mention.reply_ref, "outro texto") is None
     with pytest.raises(PermanentError, match="duplicate"):
         connector.post_reply(mention.reply_ref, text)
+    with pytest.raises(PermanentError, match="too long"):
+        connector.post_reply(mention.reply_ref, "a" * 281)
 
 
 def test_posting_with_an_app_only_token_is_an_auth_error(sandbox, make_x):
