@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,8 +12,8 @@ from social_care.cli.common import console, state
 
 @app.command()
 def web(
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: web.host in config).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port to listen on (default: web.port in config).")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: web.host in config).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: web.port in config).")] = None,
     secure_cookies: Annotated[bool, typer.Option(help="Mark the session cookie Secure (serve behind HTTPS).")] = False,
 ) -> None:
     """Serve the web inbox; set SOCIAL_CARE_SESSION_SECRET so logins survive restarts."""

@@ -33,11 +33,12 @@ STATES = tuple(s.value for s in m.ReplyState)
 SEVERITIES = ("1", "2", "3", "4")
 
 # htmx swaps 2xx only by default; these codes carry a re-rendered card (or a message) to show.
+# Inheritance is off: the queue section's hx-select must not leak into the forms of its cards.
 HTMX_CONFIG = (
     '{"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},'
     '{"code":"40[39]","swap":true,"error":false},{"code":"422","swap":true,"error":false},'
     '{"code":"...","swap":false,"error":true}],'
-    '"allowScriptTags":false,"allowEval":false,"includeIndicatorStyles":false,"selfRequestsOnly":true}'
+    '"disableInheritance":true,"allowScriptTags":false,"allowEval":false,"includeIndicatorStyles":false,"selfRequestsOnly":true}'
 )
 
 

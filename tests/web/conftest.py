@@ -29,11 +29,11 @@ GOOD_TEXT = "@ana Obrigado pelo carinho, Ana! Ficamos muito felizes. Equipe Loja
 T0 = m.utcnow() - timedelta(hours=2)
 
 
-def web_config() -> Config:
+def web_config(secret: str = SECRET) -> Config:
     """The shipped defaults without platform accounts: the sender here talks to a scripted connector."""
     data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     data["accounts"] = []
-    return parse_config(yaml.safe_dump(data, allow_unicode=True), environ={"SOCIAL_CARE_SESSION_SECRET": SECRET})
+    return parse_config(yaml.safe_dump(data, allow_unicode=True), environ={"SOCIAL_CARE_SESSION_SECRET": secret})
 
 
 def add_team(engine: Engine) -> None:
