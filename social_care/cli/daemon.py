@@ -1,0 +1,107 @@
+"""Daemon commands: `run` (schedule everything until SIGTERM), `status` (accounts and backlog), `forget` (erasure)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from social_care.cli.app import app
+from social_care.cli.common import check_format, console, err_console, print_json, state
+
+
+@app.command()
+def run(
+    metrics_port: Annotated[int, typer.Option(help="Port for /healthz and /metrics (0 = off).")] = 9464,
+    metrics_host: Annotated[str, typer.Option(help="Address for /healthz and /metrics.")] = "0.0.0.0",
+    retention_days: Annotated[int, typer.Option(help="Drop raw platform payloads older than this many days.")] = 90,
+    pipeline_interval: Annotated[float, typer.Option(help="Seconds between classify/draft runs.")] = 10.0,
+    send_interval: Annotated[float, typer.Option(help="Seconds between runs of the sender of approved replies.")] = 15.0,
+    poll_jitter: Annotated[float, typer.Option(help="Up to this many seconds added to each poll time.")] = 5.0,
+    leader_retry: Annotated[float, typer.Option(help="Seconds between attempts to become the polling leader.")] = 5.0,
+    stop_timeout: Annotated[float, typer.Option(help="After SIGTERM, wait at most this long for the running step.")] = 30.0,
+) -> None:
+    """Run the daemon: poll every account on its interval, classify, draft, send approved replies; stop on SIGTERM."""
+    from social_care.daemon import Daemon, DaemonOptions, check_startup, setup_logging
+
+    options = DaemonOptions(
+        metrics_port=metrics_port, metrics_host=metrics_host, retention_days=retention_days,
+        pipeline_seconds=pipeline_interval, send_seconds=send_interval, poll_jitter_seconds=poll_jitter,
+        leader_retry_seconds=leader_retry, shutdown_timeout_seconds=stop_timeout,
+    )
+    core = state.core(check=False)  # the config is valid once this returns
+    setup_logging(core.config.settings.log_level)
+
+    def echo(line: str) -> None:
+        err_console.print(line, highlight=False, markup=False)
+
+    healthy = check_startup(core, echo)
+    daemon = Daemon(core, options)
+    daemon.reauth_retry = healthy
+    clean = daemon.run()
+    if not clean:
+        logging.shutdown()
+        os._exit(1)  # a job thread is still inside its step; its transaction rolls back when we go
+
+
+@app.command()
+def status(fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table") -> None:
+    """Each account's last successful poll, next poll, backlog and errors; whether a daemon runs."""
+    from social_care.daemon import status_snapshot
+
+    check_format(fmt, ("table", "json"))
+    core = state.core()
+    snapshot = status_snapshot(core.engine, core.config)
+    if fmt == "json":
+        print_json(snapshot)
+        return
+    daemon = snapshot["daemon"]
+    console.print(f"daemon: {'running, leader ' + str(daemon['scheduler_leader']) if daemon['running'] else 'not running'}"
+                  f" ({daemon['database']})", highlight=False)
+    table = Table("account", "status", "last success (UTC)", "next poll (UTC)", "unclassified", "undrafted",
+                  "drafts waiting", "approved", "error")
+    for a in snapshot["accounts"]:
+        b = a["backlog"]
+        table.add_row(f"{a['account']} ({a['platform']})" + ("" if a["enabled"] else " [disabled]"), a["status"],
+                      _short(a["last_success_at"]), _short(a["next_poll_at"]), str(b["unclassified"]),
+                      str(b["undrafted"]), str(b["drafts_waiting"]), str(b["approved_unsent"]),
+                      (a["error"] or "")[:120])
+    console.print(table)
+    t = snapshot["backlog"]
+    console.print(f"{t['mentions']} mentions; {t['unclassified']} to classify, {t['undrafted']} to draft, "
+                  f"{t['drafts_waiting']} drafts waiting for approval, {t['approved_unsent']} approved not yet sent, "
+                  f"{t['failed']} failed", highlight=False)
+
+
+def _short(value: str | None) -> str:
+    return value.replace("T", " ")[:19] if value else "-"
+
+
+@app.command()
+def forget(
+    author: Annotated[str, typer.Option(help="The person's handle (with or without @).")],
+    platform: Annotated[str | None, typer.Option(help="Only on this platform (x, facebook, instagram).")] = None,
+    actor: Annotated[str, typer.Option(help="Who asked for the erasure (recorded in the audit log).",
+                                       envvar="USER")] = "cli",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person's data: their mentions' texts and payloads, their name and handle, drafts that quote them."""
+    from social_care.daemon import forget_author
+
+    if platform is not None and platform not in ("x", "facebook", "instagram"):
+        raise ValueError("--platform must be one of x, facebook, instagram")
+    core = state.core()
+    if not yes:
+        typer.confirm(f"Erase everything stored about @{author.lstrip('@')}"
+                      f"{' on ' + platform if platform else ''}? This cannot be undone", abort=True)
+    report = forget_author(core.engine, author, platform=platform, actor=actor)
+    if not report.authors:
+        console.print(f"nothing stored about @{author.lstrip('@')}; the request is recorded in the audit log",
+                      highlight=False)
+        return
+    console.print(f"erased @{author.lstrip('@')}: {report.mentions} mentions, {report.drafts_erased} drafts "
+                  f"({report.drafts_withdrawn} withdrawn), {report.posted_replies} posted replies, "
+                  f"{report.quoted_elsewhere} quotes elsewhere; recorded in the audit log", highlight=False)
