@@ -314,10 +314,6 @@ class SandboxState:
             self.ig_profiles[profile.id] = profile
             return profile
 
-    def ig_profile_by_username(self, username: str) -> IgProfile | None:
-        with self.lock:
-            return next((p for p in self.ig_profiles.values() if p.username == username), None)
-
     def add_ig_media(
         self,
         owner_id: str,
