@@ -11,6 +11,7 @@ import pkgutil
 import sys
 
 import typer
+from rich.markup import escape
 
 from social_care.cli.app import app
 from social_care.cli.common import USER_ERRORS, err_console, state
@@ -27,7 +28,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except USER_ERRORS as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Abort:
         err_console.print("aborted")
