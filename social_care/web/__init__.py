@@ -1,4 +1,4 @@
-"""The web inbox: log in, review the reply queue, edit, approve, reject and send (FastAPI + Jinja2 + htmx).
+"""The web inbox: review, edit, approve, reject and send replies (FastAPI + Jinja2 + htmx).
 
 Public API: :func:`create_app` builds the ASGI app for a :class:`social_care.app.SocialCare`.
 """

@@ -19,12 +19,30 @@ router = APIRouter()
 ROLES = tuple(r.value for r in m.Role)
 
 
-def _users_page(request: Request, core: CoreDep, user: AdminDep, *, status_code: int = 200,
-                error: str | None = None, notice: str | None = None) -> Response:
-    return render(request, "users.html", {
-        "user": user, "csrf": csrf_token(request), "htmx_config": HTMX_CONFIG, "brand": core.config.brand.name,
-        "users": list_users(core.engine), "roles": ROLES, "error": error, "notice": notice,
-    }, status_code=status_code)
+def _users_page(
+    request: Request,
+    core: CoreDep,
+    user: AdminDep,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "users.html",
+        {
+            "user": user,
+            "csrf": csrf_token(request),
+            "htmx_config": HTMX_CONFIG,
+            "brand": core.config.brand.name,
+            "users": list_users(core.engine),
+            "roles": ROLES,
+            "error": error,
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -33,8 +51,14 @@ def users_page(request: Request, core: CoreDep, user: AdminDep) -> Response:
 
 
 @router.post("/users", response_class=HTMLResponse)
-def save_user(request: Request, core: CoreDep, user: AdminDep, name: Annotated[str, Form()] = "",
-              role: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "") -> Response:
+def save_user(
+    request: Request,
+    core: CoreDep,
+    user: AdminDep,
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
     name = name.strip()
     try:
         # An empty password keeps the current one (a role change only); the core refuses short ones.

@@ -13,7 +13,13 @@ from social_care.users import PermissionDenied
 from social_care.web import admin, auth, health, inbox
 from social_care.web.auth import Forbidden, NotAuthenticated, login_url
 from social_care.web.inbox import HTMX_CONFIG, is_htmx, json_wanted
-from social_care.web.security import CsrfFailed, SecurityHeaders, check_csrf, csrf_token, session_secret
+from social_care.web.security import (
+    CsrfFailed,
+    SecurityHeaders,
+    check_csrf,
+    csrf_token,
+    session_secret,
+)
 from social_care.web.views import STATIC_DIR, render
 
 SESSION_COOKIE = "social_care_session"
@@ -21,13 +27,24 @@ SESSION_HOURS = 12
 
 
 def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
-    """The inbox for ``core``. ``https_only`` marks the session cookie Secure (behind a TLS proxy)."""
+    """The inbox for ``core``; ``https_only`` marks the session cookie Secure (behind TLS)."""
     # check_csrf runs before every route's own dependencies, so no POST can forget it.
-    app = FastAPI(title="social-care inbox", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(check_csrf)])
+    app = FastAPI(
+        title="social-care inbox",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(check_csrf)],
+    )
     app.state.core = core
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(core.config), session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https_only)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(core.config),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=https_only,
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, inbox, admin, health):
@@ -37,37 +54,59 @@ def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
 
 
 def _message(request: Request, message: str, status: int) -> Response:
-    """An error the user should read: JSON for scripts, the flash area for htmx, a page otherwise."""
+    """An error for the user: JSON for scripts, the flash area for htmx, else a page."""
     if json_wanted(request):
         return JSONResponse({"detail": message}, status_code=status)
     if is_htmx(request):
-        return render(request, "_flash.html", {"message": message, "level": "error"}, status_code=status,
-                      headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+        return render(
+            request,
+            "_flash.html",
+            {"message": message, "level": "error"},
+            status_code=status,
+            headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"},
+        )
     core: SocialCare = request.app.state.core
     user = None
     try:
         user = auth.current_user(request, core)
     except NotAuthenticated:
         pass
-    return render(request, "error.html", {"user": user, "csrf": csrf_token(request), "htmx_config": HTMX_CONFIG,
-                                          "brand": core.config.brand.name, "message": message},
-                  status_code=status)
+    return render(
+        request,
+        "error.html",
+        {
+            "user": user,
+            "csrf": csrf_token(request),
+            "htmx_config": HTMX_CONFIG,
+            "brand": core.config.brand.name,
+            "message": message,
+        },
+        status_code=status,
+    )
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
         if is_htmx(request) or json_wanted(request):
-            # htmx follows HX-Redirect even on a 401, so an expired session lands on the log-in page.
-            return JSONResponse({"detail": "log in first"}, status_code=401, headers={"HX-Redirect": login_url(request)})
+            # htmx follows HX-Redirect even on a 401: an expired session lands on log-in.
+            return JSONResponse(
+                {"detail": "log in first"},
+                status_code=401,
+                headers={"HX-Redirect": login_url(request)},
+            )
         return RedirectResponse(login_url(request), status_code=303)
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
         if not isinstance(request.session.get("user"), str) and request.url.path != "/login":
-            # No session at all (expired, or never logged in): that is a log-in problem, not a forgery.
+            # No session at all (expired, never logged in): a log-in problem, not forgery.
             return await not_authenticated(request, NotAuthenticated())
-        return _message(request, "This form has expired or did not come from this site; reload the page and try again.", 403)
+        return _message(
+            request,
+            "This form has expired or did not come from this site; reload the page and try again.",
+            403,
+        )
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:

@@ -58,11 +58,13 @@ UserDep = Annotated[WebUser, Depends(current_user)]
 
 
 def require(role: m.Role):  # type: ignore[no-untyped-def]
-    """A dependency admitting only users with ``role`` or higher (checked here and again in the core)."""
+    """Admit only users with ``role`` or higher (checked here and again in the core)."""
 
     def dependency(user: UserDep) -> WebUser:
         if not user.can(role):
-            raise Forbidden(f"{user.name} is a {user.role.value}; this needs the {role.value} role or higher")
+            raise Forbidden(
+                f"{user.name} is a {user.role.value}; this needs the {role.value} role or higher"
+            )
         return user
 
     return dependency
@@ -74,7 +76,7 @@ AdminDep = Annotated[WebUser, Depends(require(m.Role.ADMIN))]
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: a crafted ?next=//evil.example must not turn log-in into a redirector."""
+    """Same-site paths only: ?next=//evil.example must not make log-in a redirector."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     parts = urlsplit(target)
@@ -88,16 +90,33 @@ def login_url(request: Request) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": safe_next(next), "error": None, "csrf": csrf_token(request)})
+    return render(
+        request, "login.html", {"next": safe_next(next), "error": None, "csrf": csrf_token(request)}
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, core: CoreDep, name: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
-    user = verify_password(core.engine, name.strip(), password) if name.strip() and password else None
+def login(
+    request: Request,
+    core: CoreDep,
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    user = (
+        verify_password(core.engine, name.strip(), password) if name.strip() and password else None
+    )
     if user is None:
-        return render(request, "login.html", {"next": safe_next(next), "error": "Wrong user name or password.",
-                                              "csrf": csrf_token(request)}, status_code=401)
+        return render(
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "error": "Wrong user name or password.",
+                "csrf": csrf_token(request),
+            },
+            status_code=401,
+        )
     # A fresh session and CSRF token at log-in: nothing planted before log-in survives it.
     request.session.clear()
     request.session.update({"user": user.name, "stamp": password_stamp(user.password_hash)})

@@ -1,4 +1,4 @@
-"""``/healthz``: 200 when the database answers at the expected migration, 503 (with the reason) when not."""
+"""``/healthz``: 200 when the database answers at the expected migration, else 503 and why."""
 
 from __future__ import annotations
 

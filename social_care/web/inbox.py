@@ -1,4 +1,4 @@
-"""The reply queue: the page, its htmx fragments, and the draft actions (claim, edit, approve, reject, send).
+"""The reply queue: the page, its htmx fragments, and the actions on drafts.
 
 Routes stay thin: each action is one call into the core, which checks the role again, records the
 event and enforces the state machine. An htmx request gets the re-rendered draft card back; a
@@ -44,7 +44,7 @@ HTMX_CONFIG = (
 
 @dataclass(frozen=True)
 class QueueFilters:
-    """The queue's query string, validated: unknown values fall back to "any" rather than erroring."""
+    """The queue's query string, validated: unknown values fall back to "any"."""
 
     state: str = "drafted"
     platform: str = ""
@@ -63,13 +63,22 @@ class QueueFilters:
             page = max(1, int(params.get("page", "1")))
         except ValueError:
             page = 1
-        return cls(state=pick("state", (*STATES, "all"), "drafted"), platform=pick("platform", PLATFORMS),
-                   language=pick("language", languages), category=pick("category", CATEGORIES),
-                   severity=pick("severity", SEVERITIES), page=page)
+        return cls(
+            state=pick("state", (*STATES, "all"), "drafted"),
+            platform=pick("platform", PLATFORMS),
+            language=pick("language", languages),
+            category=pick("category", CATEGORIES),
+            severity=pick("severity", SEVERITIES),
+            page=page,
+        )
 
     def core_filters(self) -> dict[str, Any]:
-        return {"platform": self.platform or None, "language": self.language or None,
-                "category": self.category or None, "severity": int(self.severity) if self.severity else None}
+        return {
+            "platform": self.platform or None,
+            "language": self.language or None,
+            "category": self.category or None,
+            "severity": int(self.severity) if self.severity else None,
+        }
 
     @property
     def core_state(self) -> str | None:
@@ -89,17 +98,34 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def _page_context(request: Request, core: CoreDep, user: WebUser, filters: QueueFilters) -> dict[str, Any]:
-    rows = core.queue(state=filters.core_state, limit=PAGE_SIZE + 1, offset=(filters.page - 1) * PAGE_SIZE,
-                      filters=filters.core_filters())
+def _page_context(
+    request: Request, core: CoreDep, user: WebUser, filters: QueueFilters
+) -> dict[str, Any]:
+    rows = core.queue(
+        state=filters.core_state,
+        limit=PAGE_SIZE + 1,
+        offset=(filters.page - 1) * PAGE_SIZE,
+        filters=filters.core_filters(),
+    )
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     extras = draft_extras(core.engine, [r.id for r in rows])
     return {
-        "user": user, "csrf": csrf_token(request), "htmx_config": HTMX_CONFIG, "brand": core.config.brand.name,
-        "filters": filters, "rows": rows, "extras": extras, "has_next": has_next,
-        "counts": core.counts(), "states": STATES, "platforms": PLATFORMS, "languages": _languages(core),
-        "categories": CATEGORIES, "severities": SEVERITIES, "sla_minutes": core.config.settings.reply_policy.sla_minutes,
+        "user": user,
+        "csrf": csrf_token(request),
+        "htmx_config": HTMX_CONFIG,
+        "brand": core.config.brand.name,
+        "filters": filters,
+        "rows": rows,
+        "extras": extras,
+        "has_next": has_next,
+        "counts": core.counts(),
+        "states": STATES,
+        "platforms": PLATFORMS,
+        "languages": _languages(core),
+        "categories": CATEGORIES,
+        "severities": SEVERITIES,
+        "sla_minutes": core.config.settings.reply_policy.sla_minutes,
         "card": {"error": None, "blocked": None, "text": None},
     }
 
@@ -111,9 +137,18 @@ def queue_page(request: Request, core: CoreDep, user: UserDep) -> Response:
 
 
 @router.get("/fragments/counts", response_class=HTMLResponse)
-def counts_fragment(request: Request, core: CoreDep, user: UserDep, state: str = "drafted") -> Response:
-    return render(request, "_counts.html", {"counts": core.counts(), "states": STATES,
-                                            "current": state if state in (*STATES, "all") else "drafted"})
+def counts_fragment(
+    request: Request, core: CoreDep, user: UserDep, state: str = "drafted"
+) -> Response:
+    return render(
+        request,
+        "_counts.html",
+        {
+            "counts": core.counts(),
+            "states": STATES,
+            "current": state if state in (*STATES, "all") else "drafted",
+        },
+    )
 
 
 @router.get("/api/counts")
@@ -124,19 +159,34 @@ def counts_json(core: CoreDep, user: UserDep) -> dict[str, int]:
 @router.get("/api/queue")
 def queue_json(request: Request, core: CoreDep, user: UserDep) -> list[dict[str, Any]]:
     filters = QueueFilters.from_query(request.query_params, _languages(core))
-    rows = core.queue(state=filters.core_state, limit=PAGE_SIZE, offset=(filters.page - 1) * PAGE_SIZE,
-                      filters=filters.core_filters())
+    rows = core.queue(
+        state=filters.core_state,
+        limit=PAGE_SIZE,
+        offset=(filters.page - 1) * PAGE_SIZE,
+        filters=filters.core_filters(),
+    )
     return [row.as_dict() for row in rows]
 
 
-def _card(request: Request, core: CoreDep, user: WebUser, draft_id: int, *, status_code: int = 200,
-          error: str | None = None, blocked: list[dict[str, str]] | None = None,
-          text: str | None = None) -> Response:
+def _card(
+    request: Request,
+    core: CoreDep,
+    user: WebUser,
+    draft_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    blocked: list[dict[str, str]] | None = None,
+    text: str | None = None,
+) -> Response:
     row = draft_row(core, draft_id)
     if row is None:
         raise HTTPException(404, f"no draft with id {draft_id}")
     context = {
-        "user": user, "csrf": csrf_token(request), "row": row, "extras": draft_extras(core.engine, [draft_id]),
+        "user": user,
+        "csrf": csrf_token(request),
+        "row": row,
+        "extras": draft_extras(core.engine, [draft_id]),
         "sla_minutes": core.config.settings.reply_policy.sla_minutes,
         "card": {"error": error, "blocked": blocked, "text": text},
     }
@@ -146,21 +196,47 @@ def _card(request: Request, core: CoreDep, user: WebUser, draft_id: int, *, stat
 def _done(request: Request, core: CoreDep, user: WebUser, draft_id: int) -> Response:
     if is_htmx(request):
         response = _card(request, core, user, draft_id)
-        response.headers["HX-Trigger"] = "counts-changed"  # the card stays in place; the counts refresh now
+        response.headers["HX-Trigger"] = (
+            "counts-changed"  # the card stays in place; the counts refresh now
+        )
         return response
     return RedirectResponse("/", status_code=303)
 
 
-def _failed(request: Request, core: CoreDep, user: WebUser, draft_id: int, exc: replies.QueueError,
-            text: str | None = None) -> Response:
-    """A refused action: the card again, with the reason (and, for a lint block, the findings and override box)."""
+def _failed(
+    request: Request,
+    core: CoreDep,
+    user: WebUser,
+    draft_id: int,
+    exc: replies.QueueError,
+    text: str | None = None,
+) -> Response:
+    """A refused action: the card again with the reason (a lint block adds findings, override)."""
     blocked = exc.findings if isinstance(exc, replies.LintBlocked) else None
     status = 422 if blocked is not None or "empty" in str(exc) else 409
     if not is_htmx(request):
-        return render(request, "error.html", {"user": user, "csrf": csrf_token(request), "htmx_config": HTMX_CONFIG,
-                                              "brand": core.config.brand.name, "message": str(exc)},
-                      status_code=status)
-    return _card(request, core, user, draft_id, status_code=status, error=str(exc), blocked=blocked, text=text)
+        return render(
+            request,
+            "error.html",
+            {
+                "user": user,
+                "csrf": csrf_token(request),
+                "htmx_config": HTMX_CONFIG,
+                "brand": core.config.brand.name,
+                "message": str(exc),
+            },
+            status_code=status,
+        )
+    return _card(
+        request,
+        core,
+        user,
+        draft_id,
+        status_code=status,
+        error=str(exc),
+        blocked=blocked,
+        text=text,
+    )
 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
@@ -180,15 +256,25 @@ def draft_history(request: Request, draft_id: int, core: CoreDep, user: UserDep)
 @router.post("/drafts/{draft_id}/claim", response_class=HTMLResponse)
 def claim(request: Request, draft_id: int, core: CoreDep, user: AgentDep) -> Response:
     try:
-        replies.claim(core.engine, draft_id, user.name, minutes=core.config.settings.reply_policy.claim_minutes)
+        replies.claim(
+            core.engine,
+            draft_id,
+            user.name,
+            minutes=core.config.settings.reply_policy.claim_minutes,
+        )
     except replies.QueueError as exc:
         return _failed(request, core, user, draft_id, exc)
     return _done(request, core, user, draft_id)
 
 
 @router.post("/drafts/{draft_id}/edit", response_class=HTMLResponse)
-def edit(request: Request, draft_id: int, core: CoreDep, user: AgentDep,
-         text: Annotated[str, Form(max_length=20000)] = "") -> Response:
+def edit(
+    request: Request,
+    draft_id: int,
+    core: CoreDep,
+    user: AgentDep,
+    text: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
     try:
         core.edit(draft_id, user.name, text)
     except replies.QueueError as exc:
@@ -197,20 +283,35 @@ def edit(request: Request, draft_id: int, core: CoreDep, user: AgentDep,
 
 
 @router.post("/drafts/{draft_id}/approve", response_class=HTMLResponse)
-def approve(request: Request, draft_id: int, core: CoreDep, user: ApproverDep,
-            text: Annotated[str | None, Form(max_length=20000)] = None,
-            override: Annotated[str, Form()] = "") -> Response:
+def approve(
+    request: Request,
+    draft_id: int,
+    core: CoreDep,
+    user: ApproverDep,
+    text: Annotated[str | None, Form(max_length=20000)] = None,
+    override: Annotated[str, Form()] = "",
+) -> Response:
     # An empty or absent text means "approve the draft as it stands".
     try:
-        core.approve(draft_id, user.name, text=text if text and text.strip() else None, override=override == "1")
+        core.approve(
+            draft_id,
+            user.name,
+            text=text if text and text.strip() else None,
+            override=override == "1",
+        )
     except replies.QueueError as exc:
         return _failed(request, core, user, draft_id, exc, text=text)
     return _done(request, core, user, draft_id)
 
 
 @router.post("/drafts/{draft_id}/reject", response_class=HTMLResponse)
-def reject(request: Request, draft_id: int, core: CoreDep, user: ApproverDep,
-           reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def reject(
+    request: Request,
+    draft_id: int,
+    core: CoreDep,
+    user: ApproverDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     try:
         core.reject(draft_id, user.name, reason)
     except replies.QueueError as exc:
@@ -225,17 +326,25 @@ def send_now(request: Request, core: CoreDep, user: ApproverDep) -> Response:
     except (ConnectorError, ConfigError) as exc:
         message, level = f"Sending stopped: {exc}", "error"
     else:
-        message = f"Sent {report.sent}, failed {report.failed}, found already posted {report.reconciled}."
+        message = (
+            f"Sent {report.sent}, failed {report.failed}, found already posted {report.reconciled}."
+        )
         level = "error" if report.failed else "ok"
     if not is_htmx(request):
         return RedirectResponse("/", status_code=303)
     # The event makes the counts and the list on the page reload themselves.
-    return render(request, "_flash.html", {"message": message, "level": level},
-                  headers={"HX-Trigger": "queue-changed"})
+    return render(
+        request,
+        "_flash.html",
+        {"message": message, "level": level},
+        headers={"HX-Trigger": "queue-changed"},
+    )
 
 
 def json_wanted(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
 
 
 __all__ = ["HTMX_CONFIG", "QueueFilters", "is_htmx", "json_wanted", "router"]

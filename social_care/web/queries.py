@@ -1,4 +1,4 @@
-"""Read-only lookups the inbox needs that the core does not offer yet (one draft's row, claim expiry, a user).
+"""Read-only lookups the inbox needs that the core does not offer yet (one draft, claims, a user).
 
 Every write goes through the core (:mod:`social_care.app`, :mod:`social_care.replies`,
 :mod:`social_care.users`); this module only reads.
@@ -20,7 +20,7 @@ from social_care.db import session_scope
 
 @dataclass(frozen=True)
 class WebUser:
-    """The logged-in person, as read from the database on every request (role changes apply at once)."""
+    """The logged-in person, read from the database on every request (role changes apply now)."""
 
     name: str
     role: m.Role
@@ -64,14 +64,29 @@ def draft_row(core: SocialCare, draft_id: int) -> QueueRow | None:
             return None
         draft, mention, cls, author, account_name = found
         return QueueRow(
-            id=draft.id, mention_id=mention.id, platform=mention.platform, account=account_name,  # type: ignore[arg-type]
-            mention_text=mention.text, author=author.handle if author else None,
-            author_name=author.name if author else None, followers=author.followers if author else None,
-            language=cls.language, sentiment=cls.sentiment, intent=cls.intent, complaint=cls.complaint,
-            complaint_score=round(cls.complaint_score, 4), categories=list(cls.categories),
-            severity=cls.severity, remedy_due=cls.remedy_due, state=draft.state.value,
-            draft_text=draft.text, lint=list(draft.lint), priority=round(draft.priority, 2),
-            claimed_by=draft.claimed_by, created_at=mention.created_at, drafted_at=draft.created_at,
+            id=draft.id,
+            mention_id=mention.id,
+            platform=mention.platform,
+            account=account_name,  # type: ignore[arg-type]
+            mention_text=mention.text,
+            author=author.handle if author else None,
+            author_name=author.name if author else None,
+            followers=author.followers if author else None,
+            language=cls.language,
+            sentiment=cls.sentiment,
+            intent=cls.intent,
+            complaint=cls.complaint,
+            complaint_score=round(cls.complaint_score, 4),
+            categories=list(cls.categories),
+            severity=cls.severity,
+            remedy_due=cls.remedy_due,
+            state=draft.state.value,
+            draft_text=draft.text,
+            lint=list(draft.lint),
+            priority=round(draft.priority, 2),
+            claimed_by=draft.claimed_by,
+            created_at=mention.created_at,
+            drafted_at=draft.created_at,
             permalink=mention.permalink,
         )
 
@@ -94,6 +109,8 @@ def draft_extras(engine: Engine, draft_ids: list[int]) -> dict[int, DraftExtras]
     with session_scope(engine) as session:
         drafts = session.exec(select(m.ReplyDraft).where(m.ReplyDraft.id.in_(draft_ids))).all()  # type: ignore[union-attr]
         return {
-            int(d.id): DraftExtras(d.claimed_until, d.approved_by, d.rejected_reason, d.last_error, d.lint_override)  # type: ignore[arg-type]
+            int(d.id): DraftExtras(
+                d.claimed_until, d.approved_by, d.rejected_reason, d.last_error, d.lint_override
+            )  # type: ignore[arg-type]
             for d in drafts
         }

@@ -41,16 +41,20 @@ def session_secret(config: Config) -> str:
     secret = config.settings.web.session_secret
     if secret:
         if len(secret) < 32:
-            log.warning("web.session_secret is shorter than 32 characters; use `python -c "
-                        "'import secrets; print(secrets.token_urlsafe(48))'` for a strong one")
+            log.warning(
+                "web.session_secret is shorter than 32 characters; use `python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))'` for a strong one"
+            )
         return secret
-    log.warning("SOCIAL_CARE_SESSION_SECRET is not set: signing sessions with a random key, so every "
-                "login ends when the web server restarts")
+    log.warning(
+        "SOCIAL_CARE_SESSION_SECRET is not set: signing sessions with a random key, so every "
+        "login ends when the web server restarts"
+    )
     return secrets.token_urlsafe(48)
 
 
 def csrf_token(request: Request) -> str:
-    """This session's token, created on first use (the login page creates it for anonymous visitors)."""
+    """This session's token, created on first use (the log-in page does it for visitors)."""
     token = request.session.get("csrf")
     if not isinstance(token, str) or not token:
         token = secrets.token_urlsafe(32)
@@ -64,15 +68,19 @@ def rotate_csrf_token(request: Request) -> str:
 
 
 async def check_csrf(request: Request) -> None:
-    """Refuse any non-safe request whose token (header for htmx, form field otherwise) is not the session's."""
+    """Refuse a non-safe request unless its token (htmx header or form field) is the session's."""
     if request.method in SAFE_METHODS:
         return
     expected = request.session.get("csrf")
     sent: object = request.headers.get(CSRF_HEADER)
     if not sent and request.headers.get("content-type", "").startswith(_FORM_TYPES):
         sent = (await request.form()).get(CSRF_FIELD)
-    if not (isinstance(expected, str) and expected and isinstance(sent, str)
-            and hmac.compare_digest(expected.encode(), sent.encode())):
+    if not (
+        isinstance(expected, str)
+        and expected
+        and isinstance(sent, str)
+        and hmac.compare_digest(expected.encode(), sent.encode())
+    ):
         raise CsrfFailed()
 
 

@@ -35,7 +35,7 @@ def http_url(value: str | None) -> str | None:
 
 
 def waiting(since: datetime, now: datetime | None = None) -> str:
-    """How long a mention has waited, in words short enough for a phone: '7 min', '3 h 5 min', '2 d 4 h'."""
+    """How long a mention has waited, short enough for a phone: '7 min', '3 h 5 min', '2 d 4 h'."""
     minutes = max(0, int(((now or m.utcnow()) - since).total_seconds() // 60))
     if minutes < 60:
         return f"{minutes} min"
@@ -62,7 +62,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,  # every template, whatever its extension
-        undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests instead of rendering blank
+        undefined=jinja2.StrictUndefined,  # a template typo fails the tests, not renders blank
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -74,6 +74,14 @@ def _environment() -> jinja2.Environment:
 templates = Jinja2Templates(env=_environment())
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=headers
+    )

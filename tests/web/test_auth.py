@@ -38,8 +38,16 @@ def test_wrong_password_and_unknown_user_are_refused(client) -> None:
 def test_login_sets_a_hardened_cookie_and_redirects_only_within_the_site(client) -> None:
     form = client.get("/login?next=//evil.example/x")
     assert 'value="/"' in form.text  # the crafted next was dropped
-    response = client.post("/login", data={"name": "paula", "password": PASSWORD, "next": "https://evil.example/",
-                                           "csrf_token": page_csrf(form.text)}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "name": "paula",
+            "password": PASSWORD,
+            "next": "https://evil.example/",
+            "csrf_token": page_csrf(form.text),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -82,8 +90,15 @@ def test_viewer_reads_but_cannot_act(as_user, engine) -> None:
     vera = as_user("vera")
     page = vera.client.get("/")
     assert page.status_code == 200 and "mention 1" in page.text
-    assert "Approve</button>" not in page.text and "<textarea" not in page.text  # nothing offered...
-    for action, data in [("approve", {}), ("edit", {"text": "hi"}), ("claim", {}), ("reject", {"reason": "no"})]:
+    assert (
+        "Approve</button>" not in page.text and "<textarea" not in page.text
+    )  # nothing offered...
+    for action, data in [
+        ("approve", {}),
+        ("edit", {"text": "hi"}),
+        ("claim", {}),
+        ("reject", {"reason": "no"}),
+    ]:
         response = vera.post(f"/drafts/{draft_id}/{action}", data)  # ...and nothing accepted
         assert response.status_code == 403, action
         assert "vera is a viewer" in response.text
@@ -112,9 +127,14 @@ def test_approver_approves_and_rejects(as_user, engine) -> None:
     response = paula.post(f"/drafts/{first}/approve")
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "counts-changed"
-    assert 'class="badge state">approved' in response.text and "Approved by <b>paula</b>" in response.text
+    assert (
+        'class="badge state">approved' in response.text
+        and "Approved by <b>paula</b>" in response.text
+    )
     assert draft_state(engine, first).state == m.ReplyState.APPROVED
-    assert paula.post(f"/drafts/{second}/reject", {"reason": ""}).status_code == 409  # a reason is required
+    assert (
+        paula.post(f"/drafts/{second}/reject", {"reason": ""}).status_code == 409
+    )  # a reason is required
     assert paula.post(f"/drafts/{second}/reject", {"reason": "spam"}).status_code == 200
     assert draft_state(engine, second).state == m.ReplyState.REJECTED
     again = paula.post(f"/drafts/{first}/approve")
@@ -135,16 +155,24 @@ def test_missing_or_forged_csrf_token_is_refused(as_user, engine) -> None:
     client = paula.client
     url = f"/drafts/{draft_id}/approve"
     assert client.post(url, headers={"HX-Request": "true"}).status_code == 403  # none at all
-    assert client.post(url, headers={"HX-Request": "true", "X-CSRF-Token": "forged"}).status_code == 403
+    assert (
+        client.post(url, headers={"HX-Request": "true", "X-CSRF-Token": "forged"}).status_code
+        == 403
+    )
     assert client.post(url, data={"csrf_token": "forged"}).status_code == 403
     # A valid token of another session does not transfer.
     rui = as_user("rui")
     assert client.post(url, headers={"X-CSRF-Token": rui.csrf}).status_code == 403
     assert draft_state(engine, draft_id).state == m.ReplyState.DRAFTED
     # Every state-changing route refuses a request without the token, not just the ones above.
-    routes = [r for module in (web_admin, web_auth, web_health, web_inbox) for r in module.router.routes]
-    posts = [r.path.replace("{draft_id}", str(draft_id)) for r in routes
-             if isinstance(r, APIRoute) and r.methods - {"GET", "HEAD"}]
+    routes = [
+        r for module in (web_admin, web_auth, web_health, web_inbox) for r in module.router.routes
+    ]
+    posts = [
+        r.path.replace("{draft_id}", str(draft_id))
+        for r in routes
+        if isinstance(r, APIRoute) and r.methods - {"GET", "HEAD"}
+    ]
     assert {"/login", "/logout", "/send", "/users", url} <= set(posts)
     for path in posts:
         assert client.post(path, data={"name": "x", "text": "x"}).status_code == 403, path
@@ -153,22 +181,36 @@ def test_missing_or_forged_csrf_token_is_refused(as_user, engine) -> None:
 
 def test_login_form_needs_its_csrf_token(client) -> None:
     client.get("/login")
-    response = client.post("/login", data={"name": "paula", "password": PASSWORD}, follow_redirects=False)
+    response = client.post(
+        "/login", data={"name": "paula", "password": PASSWORD}, follow_redirects=False
+    )
     assert response.status_code == 403
 
 
 def test_only_admins_manage_users(as_user) -> None:
     paula = as_user("paula")
     assert paula.client.get("/users").status_code == 403
-    assert paula.post("/users", {"name": "eve", "role": "admin", "password": "whatever123"}, htmx=False).status_code == 403
+    assert (
+        paula.post(
+            "/users", {"name": "eve", "role": "admin", "password": "whatever123"}, htmx=False
+        ).status_code
+        == 403
+    )
     ada = as_user("ada")
     page = ada.client.get("/users")
     assert page.status_code == 200 and "vera" in page.text
-    saved = ada.post("/users", {"name": "nina", "role": "agent", "password": "a long password"}, htmx=False)
+    saved = ada.post(
+        "/users", {"name": "nina", "role": "agent", "password": "a long password"}, htmx=False
+    )
     assert saved.status_code == 200 and "Saved nina as agent" in saved.text
     short = ada.post("/users", {"name": "otto", "role": "agent", "password": "short"}, htmx=False)
     assert short.status_code == 422 and "at least 8 characters" in short.text
-    assert ada.post("/users", {"name": "otto", "role": "boss", "password": "a long password"}, htmx=False).status_code == 422
+    assert (
+        ada.post(
+            "/users", {"name": "otto", "role": "boss", "password": "a long password"}, htmx=False
+        ).status_code
+        == 422
+    )
     with TestClient(ada.client.app) as fresh:
         assert Browser(fresh).login("nina", "a long password").status_code == 303
 

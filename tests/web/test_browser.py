@@ -1,4 +1,4 @@
-"""The inbox in a real headless Chromium: log in, filter, edit, approve, send, and no script from a mention runs.
+"""The inbox in real headless Chromium: log in, filter, edit, approve, send; no mention script runs.
 
 Needs Debian's chromium at /usr/bin/chromium (driven by the installed Playwright package; no
 `playwright install`). Without it these tests skip, except under CI (SOCIAL_CARE_REQUIRE_BROWSER=1)
@@ -29,7 +29,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
 XSS_MENTION = "<script>window.__xss=1</script> Adorei o atendimento da Loja Aurora!"
 XSS_AUTHOR = '<img src=x onerror="window.__xss=2">'
-EDITED = "@ana Obrigado pelo carinho, Ana! Ficamos muito felizes com a sua mensagem. Equipe Loja Aurora"
+EDITED = (
+    "@ana Obrigado pelo carinho, Ana! Ficamos muito felizes com a sua mensagem. Equipe Loja Aurora"
+)
 
 
 def _require_browser() -> Any:
@@ -52,8 +54,9 @@ class LiveServer:
     """uvicorn in a background thread on a free port of 127.0.0.1."""
 
     def __init__(self, app: Any) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
@@ -89,7 +92,9 @@ def browser_page(app: Any) -> Iterator[tuple[Any, str, list[str]]]:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(15_000)
-            errors: list[str] = []  # console errors include CSP violations, which would mean a broken page
+            errors: list[
+                str
+            ] = []  # console errors include CSP violations, which would mean a broken page
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             yield page, base_url, errors
@@ -97,20 +102,54 @@ def browser_page(app: Any) -> Iterator[tuple[Any, str, list[str]]]:
             browser.close()
 
 
-def test_review_edit_approve_and_send_in_a_real_browser(browser_page, engine, core: SocialCare) -> None:
+def test_review_edit_approve_and_send_in_a_real_browser(
+    browser_page, engine, core: SocialCare
+) -> None:
     page, base_url, errors = browser_page
-    xss = insert_draft(engine, 1, mention=XSS_MENTION, author_name=XSS_AUTHOR, handle="ana", severity=1,
-                       priority=5.0, minutes_ago=12)
-    insert_draft(engine, 2, platform="facebook", language="en", intent="complaint", severity=3,
-                 categories=["delivery"], priority=9.0, handle="sam.lee", author_name="Sam Lee",
-                 mention="Ordered two weeks ago and still nothing. Tracking hasn't moved since Monday.",
-                 text="Hi Sam, thanks for letting us know. Could you send us your order number by DM?",
-                 lint=[{"rule": "apology", "level": "error", "message": "A complaint needs an apology."},
-                       {"rule": "policy_link", "level": "warning", "message": "Link the delivery policy."}],
-                 minutes_ago=95, permalink="https://www.facebook.com/100000000000001/posts/1")
-    insert_draft(engine, 3, platform="instagram", language="es", intent="question", severity=0, priority=2.0,
-                 handle="lu.mar", author_name="Lucía", mention="¿Hacen envíos a Montevideo?",
-                 text="@lu.mar ¡Hola, Lucía! Sí, enviamos a Montevideo. Equipo Loja Aurora", minutes_ago=40)
+    xss = insert_draft(
+        engine,
+        1,
+        mention=XSS_MENTION,
+        author_name=XSS_AUTHOR,
+        handle="ana",
+        severity=1,
+        priority=5.0,
+        minutes_ago=12,
+    )
+    insert_draft(
+        engine,
+        2,
+        platform="facebook",
+        language="en",
+        intent="complaint",
+        severity=3,
+        categories=["delivery"],
+        priority=9.0,
+        handle="sam.lee",
+        author_name="Sam Lee",
+        mention="Ordered two weeks ago and still nothing. Tracking hasn't moved since Monday.",
+        text="Hi Sam, thanks for letting us know. Could you send us your order number by DM?",
+        lint=[
+            {"rule": "apology", "level": "error", "message": "A complaint needs an apology."},
+            {"rule": "policy_link", "level": "warning", "message": "Link the delivery policy."},
+        ],
+        minutes_ago=95,
+        permalink="https://www.facebook.com/100000000000001/posts/1",
+    )
+    insert_draft(
+        engine,
+        3,
+        platform="instagram",
+        language="es",
+        intent="question",
+        severity=0,
+        priority=2.0,
+        handle="lu.mar",
+        author_name="Lucía",
+        mention="¿Hacen envíos a Montevideo?",
+        text="@lu.mar ¡Hola, Lucía! Sí, enviamos a Montevideo. Equipo Loja Aurora",
+        minutes_ago=40,
+    )
 
     # Not logged in: the inbox sends us to the log-in page.
     page.goto(base_url + "/")
@@ -128,7 +167,9 @@ def test_review_edit_approve_and_send_in_a_real_browser(browser_page, engine, co
     assert "<script>window.__xss=1</script>" in card.locator(".mention").inner_text()
     assert XSS_AUTHOR in card.locator(".author-name").inner_text()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True, caret="initial")  # hiding the caret injects a style the CSP refuses
+    page.screenshot(
+        path=str(SCREENSHOT), full_page=True, caret="initial"
+    )  # hiding the caret injects a style the CSP refuses
 
     # Filter to X only: the list is swapped in place and the URL remembers the filter.
     page.select_option("select[name=platform]", "x")
@@ -154,7 +195,9 @@ def test_review_edit_approve_and_send_in_a_real_browser(browser_page, engine, co
     page.wait_for_selector("#flash .flash.ok")
     assert "Sent 1" in page.inner_text("#flash")
     assert core.scripted_connector.posted == [({"tweet_id": "5001"}, EDITED)]  # type: ignore[attr-defined]
-    wait_until(page, "document.querySelector('#counts [data-state=sent] .n').textContent.trim() === '1'")
+    wait_until(
+        page, "document.querySelector('#counts [data-state=sent] .n').textContent.trim() === '1'"
+    )
 
     # The history of the draft opens in place.
     page.goto(base_url + "/?state=sent")

@@ -32,13 +32,25 @@ def test_filter_approve_and_send_on_postgres(pg_engine: Engine, scripted: Any) -
     core = SocialCare(web_config(), engine=pg_engine)
     connector = scripted()
     core.__dict__["connector_for"] = lambda account_id: connector
-    delivery = insert_draft(pg_engine, 1, intent="complaint", severity=3, categories=["delivery"], priority=5.0,
-                            lint=[{"rule": "apology", "level": "error", "message": "needs an apology"}])
+    delivery = insert_draft(
+        pg_engine,
+        1,
+        intent="complaint",
+        severity=3,
+        categories=["delivery"],
+        priority=5.0,
+        lint=[{"rule": "apology", "level": "error", "message": "needs an apology"}],
+    )
     other = insert_draft(pg_engine, 2, platform="facebook", language="en")
     with TestClient(create_app(core)) as client:
         paula = Browser(client)
         assert paula.login("paula").status_code == 303
-        ids = [int(n) for n in re.findall(r'id="draft-(\d+)"', client.get("/?category=delivery&severity=3").text)]
+        ids = [
+            int(n)
+            for n in re.findall(
+                r'id="draft-(\d+)"', client.get("/?category=delivery&severity=3").text
+            )
+        ]
         assert ids == [delivery]
         assert paula.post(f"/drafts/{delivery}/approve").status_code == 422
         assert paula.post(f"/drafts/{delivery}/approve", {"override": "1"}).status_code == 200

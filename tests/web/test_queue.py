@@ -1,4 +1,4 @@
-"""The queue page and its actions: filters, paging, lint override, claims, history, sending, escaping."""
+"""The queue page and its actions: filters, paging, lint override, claims, history, escaping."""
 
 from __future__ import annotations
 
@@ -11,33 +11,72 @@ from social_care.db import session_scope
 
 from .conftest import draft_state, insert_draft
 
-BLOCKING = [{"rule": "apology", "level": "error", "message": "A complaint needs an apology."},
-            {"rule": "thanks", "level": "warning", "message": "Consider thanking the customer."}]
+BLOCKING = [
+    {"rule": "apology", "level": "error", "message": "A complaint needs an apology."},
+    {"rule": "thanks", "level": "warning", "message": "Consider thanking the customer."},
+]
 
 
 def _card_ids(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'<article class="draft[^"]*" id="draft-(\d+)"', html)]
 
 
-def test_queue_lists_drafts_in_priority_order_with_everything_a_reviewer_needs(as_user, engine) -> None:
+def test_queue_lists_drafts_in_priority_order_with_everything_a_reviewer_needs(
+    as_user, engine
+) -> None:
     low = insert_draft(engine, 1, priority=1.0)
-    high = insert_draft(engine, 2, mention="o pedido não chegou", intent="complaint", severity=3,
-                        categories=["delivery"], priority=9.0, lint=BLOCKING, handle="bia", author_name="Bia Reis")
+    high = insert_draft(
+        engine,
+        2,
+        mention="o pedido não chegou",
+        intent="complaint",
+        severity=3,
+        categories=["delivery"],
+        priority=9.0,
+        lint=BLOCKING,
+        handle="bia",
+        author_name="Bia Reis",
+    )
     page = as_user("vera").client.get("/")
     assert _card_ids(page.text) == [high, low]
-    card = page.text[page.text.index(f'id="draft-{high}"'):page.text.index(f'id="draft-{low}"')]
-    for expected in ("@bia", "Bia Reis", "o pedido não chegou", "https://x.example/status/5002", "complaint",
-                     "delivery", "91%", "waiting 30 min", 'class="lint-error"', 'class="lint-warning"',
-                     "A complaint needs an apology.", "History"):
+    card = page.text[page.text.index(f'id="draft-{high}"') : page.text.index(f'id="draft-{low}"')]
+    for expected in (
+        "@bia",
+        "Bia Reis",
+        "o pedido não chegou",
+        "https://x.example/status/5002",
+        "complaint",
+        "delivery",
+        "91%",
+        "waiting 30 min",
+        'class="lint-error"',
+        'class="lint-warning"',
+        "A complaint needs an apology.",
+        "History",
+    ):
         assert expected in card, expected
 
 
 def test_filters_narrow_the_queue(as_user, engine) -> None:
     x_pt = insert_draft(engine, 1, platform="x", language="pt", severity=0)
-    fb_en = insert_draft(engine, 2, platform="facebook", language="en", severity=2, intent="complaint",
-                         categories=["refund_return"])
-    ig_es = insert_draft(engine, 3, platform="instagram", language="es", severity=4, intent="complaint",
-                         categories=["delivery", "damaged_defective"])
+    fb_en = insert_draft(
+        engine,
+        2,
+        platform="facebook",
+        language="en",
+        severity=2,
+        intent="complaint",
+        categories=["refund_return"],
+    )
+    ig_es = insert_draft(
+        engine,
+        3,
+        platform="instagram",
+        language="es",
+        severity=4,
+        intent="complaint",
+        categories=["delivery", "damaged_defective"],
+    )
     approved = insert_draft(engine, 4, platform="x")
     client = as_user("paula").client
     assert client.get("/", headers={}).status_code == 200
@@ -54,7 +93,11 @@ def test_filters_narrow_the_queue(as_user, engine) -> None:
     assert ids("?category=delivery") == {ig_es}
     assert ids("?state=approved") == {approved}
     assert ids("?state=all&platform=x") == {x_pt, approved}
-    assert ids("?platform=myspace&severity=high&state=bogus") == {x_pt, fb_en, ig_es}  # nonsense is ignored
+    assert ids("?platform=myspace&severity=high&state=bogus") == {
+        x_pt,
+        fb_en,
+        ig_es,
+    }  # nonsense is ignored
     page = client.get("/?platform=facebook&severity=2").text
     assert '<option value="facebook" selected>' in page and '<option value="2" selected>' in page
     api = client.get("/api/queue?platform=instagram").json()
@@ -89,7 +132,9 @@ def test_lint_blocked_draft_needs_the_explicit_override(as_user, engine) -> None
 
 
 def test_override_is_not_offered_when_the_lint_passes(as_user, engine) -> None:
-    insert_draft(engine, 1, lint=[{"rule": "thanks", "level": "warning", "message": "Consider thanking."}])
+    insert_draft(
+        engine, 1, lint=[{"rule": "thanks", "level": "warning", "message": "Consider thanking."}]
+    )
     page = as_user("paula").client.get("/").text
     assert 'name="override"' not in page and 'class="lint-warning"' in page
 
@@ -119,7 +164,9 @@ def test_history_lists_every_transition(as_user, engine) -> None:
     assert approved.status_code == 200, approved.text
     history = paula.client.get(f"/drafts/{draft_id}/history")
     assert history.status_code == 200
-    assert re.search(r"<b>alex</b> edited", history.text) and re.search(r"<b>paula</b> edited and approved", history.text)
+    assert re.search(r"<b>alex</b> edited", history.text) and re.search(
+        r"<b>paula</b> edited and approved", history.text
+    )
     assert "<ins>" + new_text + "</ins>" in history.text
     assert paula.client.get("/drafts/999/history").status_code == 404
 
@@ -131,7 +178,9 @@ def test_send_now_posts_approved_replies(as_user, engine, core) -> None:
     response = paula.post("/send")
     assert response.status_code == 200 and "Sent 1, failed 0" in response.text
     assert response.headers["HX-Trigger"] == "queue-changed"
-    assert core.scripted_connector.posted == [({"tweet_id": "5001"}, draft_state(engine, draft_id).text)]
+    assert core.scripted_connector.posted == [
+        ({"tweet_id": "5001"}, draft_state(engine, draft_id).text)
+    ]
     assert draft_state(engine, draft_id).state == m.ReplyState.SENT
     with session_scope(engine) as session:
         assert session.exec(select(m.PostedReply)).one().external_id == "r1"
@@ -149,15 +198,23 @@ def test_counts_fragment_polls_live(as_user, engine) -> None:
 
 
 def test_untrusted_text_is_escaped_everywhere(as_user, engine) -> None:
-    draft_id = insert_draft(engine, 1, mention="<script>window.__xss=1</script> oi",
-                            author_name='<img src=x onerror="window.__xss=2">', handle="<b>h</b>",
-                            permalink="javascript:window.__xss=3",
-                            text="<script>window.__xss=4</script>",
-                            lint=[{"rule": "<i>r</i>", "level": "error", "message": "<svg onload=alert(1)>"}])
+    draft_id = insert_draft(
+        engine,
+        1,
+        mention="<script>window.__xss=1</script> oi",
+        author_name='<img src=x onerror="window.__xss=2">',
+        handle="<b>h</b>",
+        permalink="javascript:window.__xss=3",
+        text="<script>window.__xss=4</script>",
+        lint=[{"rule": "<i>r</i>", "level": "error", "message": "<svg onload=alert(1)>"}],
+    )
     paula = as_user("paula")
     paula.post(f"/drafts/{draft_id}/reject", {"reason": "<script>window.__xss=5</script>"})
-    pages = [paula.client.get("/?state=all").text, paula.client.get(f"/drafts/{draft_id}").text,
-             paula.client.get(f"/drafts/{draft_id}/history").text]
+    pages = [
+        paula.client.get("/?state=all").text,
+        paula.client.get(f"/drafts/{draft_id}").text,
+        paula.client.get(f"/drafts/{draft_id}/history").text,
+    ]
     for html in pages:
         assert "<script>window" not in html and "<img src=x" not in html and "<svg" not in html
         assert "<b>h</b>" not in html and "javascript:" not in html
