@@ -81,7 +81,9 @@ def test_daemon_cycles_ingest_classify_and_draft_and_reports_metrics(core: Socia
         health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read())
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         assert health["status"] == "ok" and health["leader"] is True
-        assert {"pipeline", "send", "retention", "poll:feed-0", "poll:feed-1"} <= set(health["jobs"])
+        assert set(health["jobs"]) == {"pipeline", "send", "retention", "weekly-report", "poll:feed-0", "poll:feed-1"}
+        weekly = daemon.scheduler.get_job("weekly-report").trigger
+        assert "day_of_week='mon'" in str(weekly) and str(weekly.timezone) == "America/Sao_Paulo"
         assert daemon.metrics.registry.get_sample_value("social_care_mentions_ingested_total", {"platform": "x"}) == 50
     for name in ("social_care_mentions_ingested_total", "social_care_queue_size", "social_care_poll_errors",
                  "social_care_time_to_first_response_seconds", "social_care_classifier_latency_seconds_count",
