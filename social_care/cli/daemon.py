@@ -16,7 +16,7 @@ from social_care.cli.common import check_format, console, err_console, print_jso
 @app.command()
 def run(
     metrics_port: Annotated[int, typer.Option(help="Port for /healthz and /metrics (0 = off).")] = 9464,
-    metrics_host: Annotated[str, typer.Option(help="Address for /healthz and /metrics.")] = "0.0.0.0",
+    metrics_host: Annotated[str, typer.Option(help="Address for /healthz and /metrics (0.0.0.0 for a scraper on another host).")] = "127.0.0.1",
     retention_days: Annotated[int, typer.Option(help="Drop raw platform payloads older than this many days.")] = 90,
     pipeline_interval: Annotated[float, typer.Option(help="Seconds between classify/draft runs.")] = 10.0,
     send_interval: Annotated[float, typer.Option(help="Seconds between runs of the sender of approved replies.")] = 15.0,

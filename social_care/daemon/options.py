@@ -15,7 +15,7 @@ class DaemonOptions:
     leader_retry_seconds: float = 5.0  # followers try to take the scheduler lock this often
     retention_days: int = 90  # raw payloads older than this are dropped (texts and aggregates stay)
     retention_first_delay_seconds: float = 60.0  # first clean-up after becoming leader, then daily
-    metrics_host: str = "0.0.0.0"
+    metrics_host: str = "127.0.0.1"  # loopback unless a scraper elsewhere needs it
     metrics_port: int = 9464  # 0 = no /metrics or /healthz server
     shutdown_timeout_seconds: float = 30.0  # after SIGTERM, wait this long for the running step
     batch_limit: int = 64  # mentions claimed per classify/draft step (bounds the time a stop waits)

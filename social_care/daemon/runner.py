@@ -84,6 +84,7 @@ class Daemon:
         self.is_leader = False
         self.leader_since: datetime | None = None
         self.reauth_retry: set[str] = set()  # accounts whose credentials passed the start-up check
+        self._reauth_reported: set[str] = set()
         self._classifier: TimedClassifier | None = None
         self._ops: OpsServer | None = None
         self._last_posted_id: int | None = None
@@ -208,7 +209,10 @@ class Daemon:
             self._add_leader_jobs()
         else:
             self.leader_since = None
-            log.warning("no longer the scheduler leader", extra={"event": "leader_lost"})
+            if self.stop_event.is_set():
+                log.info("handing over the scheduler lock", extra={"event": "leader_released"})
+            else:
+                log.warning("no longer the scheduler leader", extra={"event": "leader_lost"})
             for job in self.scheduler.get_jobs():
                 if job.id not in (PIPELINE, SEND):
                     job.remove()
@@ -281,15 +285,23 @@ class Daemon:
                 row = session.get(m.Account, account_id)
                 status, next_at = (row.status, row.next_poll_at) if row else (m.AccountStatus.OK, None)
             if status == m.AccountStatus.NEEDS_REAUTH and account_name not in self.reauth_retry:
-                log.info("skipping %s: it needs re-authentication (fix its credentials, then "
-                         "`social-care poll --account %s --once`)", account_name, account_name)
+                if account_name not in self._reauth_reported:  # once, not every interval
+                    self._reauth_reported.add(account_name)
+                    log.warning("not polling %s: it needs re-authentication (fix its credentials, then "
+                                "`social-care poll --account %s --once` or restart the daemon)",
+                                account_name, account_name, extra={"event": "needs_reauth", "account": account_name})
                 return
             self.reauth_retry.discard(account_name)
+            self._reauth_reported.discard(account_name)
             if status in _BACKOFF_STATES and next_at and next_at > now + timedelta(seconds=1):
                 self._defer(account_name, next_at)
                 return
-            report = poll_account(self.engine, account_id, self.core.connector_for(account_id),
-                                  interval_seconds=config.poll_interval_seconds)
+            try:
+                report = poll_account(self.engine, account_id, self.core.connector_for(account_id),
+                                      interval_seconds=config.poll_interval_seconds)
+            except Exception as exc:  # the database or a connector bug: counted here, logged by _JobRun
+                self.metrics.poll_errors.labels(config.platform, type(exc).__name__).inc()
+                raise
             self.metrics.polls.labels(config.platform, report.status.value).inc()
             if report.stored:
                 self.metrics.mentions_ingested.labels(config.platform).inc(report.stored)

@@ -208,3 +208,19 @@ def test_health_is_503_once_stopping(core: SocialCare) -> None:
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert info.value.code == 503
+
+
+def test_forget_command_erases_and_records_the_request(core: SocialCare, sqlite_url: str, tmp_path: Path) -> None:
+    core.connector_for = lambda _id: FeedConnector(total=3, prefix="f")  # type: ignore[method-assign]
+    core.poll("feed-0")
+    config = str(_cli_config(tmp_path, sqlite_url))
+    result = _cli("--config", config, "forget", "--author", "@cliente1", "--yes", "--actor", "dpo")
+    assert result.exit_code == 0, result.output
+    assert "erased @cliente1: 1 mentions" in result.output
+    with session_scope(core.engine) as session:
+        audit = session.exec(select(m.AuditEvent)).one()
+        texts = {x.text for x in session.exec(select(m.Mention)).all()}
+    assert audit.action == "forget_author" and audit.actor == "dpo" and audit.detail["mentions"] == 1
+    assert "[erased on request]" in texts and len(texts) == 3
+    bad = _cli("--config", config, "forget", "--author", "x", "--platform", "myspace", "--yes")
+    assert isinstance(bad.exception, ValueError) and "--platform must be one of" in str(bad.exception)

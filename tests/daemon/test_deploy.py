@@ -39,7 +39,7 @@ def test_systemd_unit_has_what_a_graceful_daemon_needs() -> None:
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_analyze_verify_finds_only_the_missing_install(tmp_path: Path) -> None:
     result = subprocess.run(["systemd-analyze", "verify", str(DEPLOY / "social-care.service")],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if line.strip() and "/opt/social-care/.venv/bin/social-care is not executable" not in line]
     assert problems == []  # on this machine the program is not installed at /opt; nothing else may complain
