@@ -20,6 +20,7 @@ from social_care.web.security import (
     csrf_token,
     session_secret,
 )
+from social_care.web.throttle import LoginThrottle
 from social_care.web.views import STATIC_DIR, render
 
 SESSION_COOKIE = "social_care_session"
@@ -37,6 +38,7 @@ def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
         dependencies=[Depends(check_csrf)],
     )
     app.state.core = core
+    app.state.login_throttle = LoginThrottle()
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(core.config),

@@ -7,6 +7,7 @@ read from the database on every request, so a role change or deactivation applie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -18,6 +19,7 @@ from social_care.app import SocialCare
 from social_care.users import verify_password
 from social_care.web.queries import WebUser, load_user, password_stamp
 from social_care.web.security import csrf_token, rotate_csrf_token
+from social_care.web.throttle import LoginThrottle
 from social_care.web.views import render
 
 router = APIRouter()
@@ -57,7 +59,7 @@ def current_user(request: Request, core: CoreDep) -> WebUser:
 UserDep = Annotated[WebUser, Depends(current_user)]
 
 
-def require(role: m.Role):  # type: ignore[no-untyped-def]
+def require(role: m.Role) -> Callable[[WebUser], WebUser]:
     """Admit only users with ``role`` or higher (checked here and again in the core)."""
 
     def dependency(user: UserDep) -> WebUser:
@@ -95,6 +97,11 @@ def login_page(request: Request, next: str = "/") -> Response:
     )
 
 
+def _login_refused(request: Request, next: str, error: str, status_code: int) -> Response:
+    context = {"next": safe_next(next), "error": error, "csrf": csrf_token(request)}
+    return render(request, "login.html", context, status_code=status_code)
+
+
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
@@ -103,20 +110,18 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    user = (
-        verify_password(core.engine, name.strip(), password) if name.strip() and password else None
-    )
-    if user is None:
-        return render(
-            request,
-            "login.html",
-            {
-                "next": safe_next(next),
-                "error": "Wrong user name or password.",
-                "csrf": csrf_token(request),
-            },
-            status_code=401,
+    throttle: LoginThrottle = request.app.state.login_throttle
+    name = name.strip()
+    address = request.client.host if request.client else "unknown"
+    if throttle.blocked(address, name):
+        return _login_refused(
+            request, next, "Too many failed log-ins; wait a few minutes and try again.", 429
         )
+    user = verify_password(core.engine, name, password) if name and password else None
+    if user is None:
+        throttle.failed(address, name)
+        return _login_refused(request, next, "Wrong user name or password.", 401)
+    throttle.succeeded(address, name)
     # A fresh session and CSRF token at log-in: nothing planted before log-in survives it.
     request.session.clear()
     request.session.update({"user": user.name, "stamp": password_stamp(user.password_hash)})

@@ -320,9 +320,15 @@ def reject(
 
 
 @router.post("/send", response_class=HTMLResponse)
-def send_now(request: Request, core: CoreDep, user: ApproverDep) -> Response:
+def send_now(
+    request: Request,
+    core: CoreDep,
+    user: ApproverDep,
+    retry_failed: Annotated[str, Form()] = "",
+) -> Response:
     try:
-        report = core.send()
+        # retry_failed also re-sends failed drafts; the core looks on the platform first.
+        report = core.send(retry_failed=retry_failed == "1")
     except (ConnectorError, ConfigError) as exc:
         message, level = f"Sending stopped: {exc}", "error"
     else:

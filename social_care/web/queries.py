@@ -51,11 +51,11 @@ def draft_row(core: SocialCare, draft_id: int) -> QueueRow | None:
     """
     d, mt, c, au = m.ReplyDraft, m.Mention, m.Classification, m.Author
     query = (
-        select(d, mt, c, au, m.Account.name)
-        .join(mt, mt.id == d.mention_id)  # type: ignore[arg-type]
-        .join(c, c.mention_id == mt.id)  # type: ignore[arg-type]
-        .outerjoin(au, au.id == mt.author_id)  # type: ignore[arg-type]
-        .outerjoin(m.Account, m.Account.id == mt.account_id)  # type: ignore[arg-type]
+        select(d, mt, c, au, m.Account.name)  # type: ignore[call-overload]
+        .join(mt, mt.id == d.mention_id)
+        .join(c, c.mention_id == mt.id)
+        .outerjoin(au, au.id == mt.author_id)
+        .outerjoin(m.Account, m.Account.id == mt.account_id)
         .where(d.id == draft_id)
     )
     with session_scope(core.engine) as session:
@@ -67,7 +67,7 @@ def draft_row(core: SocialCare, draft_id: int) -> QueueRow | None:
             id=draft.id,
             mention_id=mention.id,
             platform=mention.platform,
-            account=account_name,  # type: ignore[arg-type]
+            account=account_name,
             mention_text=mention.text,
             author=author.handle if author else None,
             author_name=author.name if author else None,
@@ -109,8 +109,9 @@ def draft_extras(engine: Engine, draft_ids: list[int]) -> dict[int, DraftExtras]
     with session_scope(engine) as session:
         drafts = session.exec(select(m.ReplyDraft).where(m.ReplyDraft.id.in_(draft_ids))).all()  # type: ignore[union-attr]
         return {
-            int(d.id): DraftExtras(
+            d.id: DraftExtras(
                 d.claimed_until, d.approved_by, d.rejected_reason, d.last_error, d.lint_override
-            )  # type: ignore[arg-type]
+            )
             for d in drafts
+            if d.id is not None
         }

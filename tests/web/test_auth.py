@@ -35,6 +35,15 @@ def test_wrong_password_and_unknown_user_are_refused(client) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_repeated_wrong_passwords_are_throttled(client) -> None:
+    browser = Browser(client)
+    for _ in range(5):
+        assert browser.login("paula", "not the password").status_code == 401
+    throttled = browser.login("paula", PASSWORD)  # even the right password waits now
+    assert throttled.status_code == 429 and "Too many failed log-ins" in throttled.text
+    assert browser.login("rui", PASSWORD).status_code == 303  # other names are not locked out
+
+
 def test_login_sets_a_hardened_cookie_and_redirects_only_within_the_site(client) -> None:
     form = client.get("/login?next=//evil.example/x")
     assert 'value="/"' in form.text  # the crafted next was dropped

@@ -186,6 +186,24 @@ def test_send_now_posts_approved_replies(as_user, engine, core) -> None:
         assert session.exec(select(m.PostedReply)).one().external_id == "r1"
 
 
+def test_failed_sends_are_shown_and_can_be_retried(as_user, engine, core) -> None:
+    from connectors import TransientError
+
+    draft_id = insert_draft(engine, 1)
+    paula = as_user("paula")
+    paula.post(f"/drafts/{draft_id}/approve")
+    core.scripted_connector.fail_post = TransientError("platform timed out")
+    assert "failed 1" in paula.post("/send").text
+    page = paula.client.get("/?state=failed").text
+    assert (
+        "Last send error: TransientError: platform timed out" in page
+        and 'id="retry-failed"' in page
+    )
+    core.scripted_connector.fail_post = None
+    assert "Sent 1" in paula.post("/send", {"retry_failed": "1"}).text
+    assert draft_state(engine, draft_id).state == m.ReplyState.SENT
+
+
 def test_counts_fragment_polls_live(as_user, engine) -> None:
     insert_draft(engine, 1)
     insert_draft(engine, 2)
