@@ -111,16 +111,18 @@ def forget_author(engine: Engine, handle: str, *, platform: str | None = None, a
                 report.posted_replies += 1
         # Other people's words that quote the handle: mask the handle, keep the rest.
         like = f"%@{handle.lower()}%"
-        for model in (m.Mention, m.ReplyDraft):
-            rows = session.exec(select(model).where(sa.func.lower(model.text).like(like))).all()  # type: ignore[attr-defined]
-            for row in rows:
-                new_text = scrub(row.text)
-                if new_text != row.text:
-                    row.text = new_text
-                    if isinstance(row, m.ReplyDraft):
-                        row.original_text = scrub(row.original_text) or row.original_text
-                    session.add(row)
-                    report.quoted_elsewhere += 1
+        for mention in session.exec(select(m.Mention).where(sa.func.lower(m.Mention.text).like(like))).all():
+            scrubbed = scrub(mention.text) or mention.text
+            if scrubbed != mention.text:
+                mention.text = scrubbed
+                session.add(mention)
+                report.quoted_elsewhere += 1
+        for draft in session.exec(select(m.ReplyDraft).where(sa.func.lower(m.ReplyDraft.text).like(like))).all():
+            scrubbed = scrub(draft.text) or draft.text
+            if scrubbed != draft.text:
+                draft.text, draft.original_text = scrubbed, scrub(draft.original_text) or draft.original_text
+                session.add(draft)
+                report.quoted_elsewhere += 1
         for author in authors:
             author.handle = author.name = author.followers = None
             author.external_id = f"erased-{author.id}"

@@ -38,11 +38,12 @@ def purge_raw_payloads(engine: Engine, *, days: int, now: datetime | None = None
     quarantined = m.QuarantinedItem.__table__  # type: ignore[attr-defined]
     with session_scope(engine) as session:
         # sa.null(): a plain None would be stored as the JSON document 'null', not SQL NULL.
-        dropped = session.execute(
+        connection = session.connection()  # its execute() returns a CursorResult, which has rowcount
+        dropped = connection.execute(
             sa.update(mentions).where(mentions.c.received_at < cutoff, mentions.c.raw.is_not(None))
             .values(raw=sa.null())
         ).rowcount
-        blanked = session.execute(
+        blanked = connection.execute(
             sa.update(quarantined).where(quarantined.c.received_at < cutoff, quarantined.c.raw != PURGED_QUARANTINE)
             .values(raw=PURGED_QUARANTINE)
         ).rowcount

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
@@ -38,6 +38,7 @@ from sqlmodel import select
 
 from social_care import models as m
 from social_care.app import SocialCare
+from social_care.classifier import Classifier
 from social_care.daemon.http import OpsServer
 from social_care.daemon.leadership import Leadership, PostgresLeadership, SqliteSingleInstance
 from social_care.daemon.logs import quiet_busy_run_warnings
@@ -327,7 +328,9 @@ class Daemon:
         with self._job(PIPELINE):
             batch_size = self.core.config.settings.classifier.batch_size
             while not self.stop_event.is_set():
-                classified = classify_pending(self.engine, self.classifier, limit=self.options.batch_limit,
+                # TimedClassifier has the Classifier interface (name, version, classify) by duck typing.
+                classifier = cast(Classifier, self.classifier)
+                classified = classify_pending(self.engine, classifier, limit=self.options.batch_limit,
                                               batch_size=batch_size)
                 self.metrics.classified.inc(classified.processed)
                 if self.stop_event.is_set():
