@@ -11,7 +11,7 @@ What makes it fast: every report query is one GROUP BY over the 9-week range, dr
 ix_mentions_created_at (range scan of the weeks) and joined through the unique indexes on
 classifications.mention_id, reply_drafts.mention_id and posted_replies.draft_id, plus
 ix_reply_events_draft_id for the approval action; only a few thousand grouped rows come back.
---covering-index adds the one extra index the report would like (see the end of the output).
+--covering-index also times the two covering indexes the report would like (COVERING_INDEXES).
 """
 
 from __future__ import annotations
@@ -51,7 +51,11 @@ PHRASES = {
     "customer_service": ["ninguém responde no chat", "atendimento demorado demais", "nadie contesta"],
 }
 PRAISE = ["amei a compra", "chegou rapidinho, obrigada", "love my new shoes", "me encantó"]
-COVERING_INDEX = "CREATE INDEX IF NOT EXISTS ix_bench_mentions_report ON mentions (created_at, platform, is_own, account_id)"
+# The indexes the report would like (proposed as a migration; the bench drops them before each run).
+COVERING_INDEXES = {
+    "ix_mentions_created_at_report": "mentions (created_at, is_own, platform, account_id)",
+    "ix_classifications_mention_report": "classifications (mention_id, complaint, language, sentiment, severity)",
+}
 
 
 def machine() -> str:
@@ -225,14 +229,15 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the rows of a previous run with as many mentions")
     args = parser.parse_args()
 
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     url = database_url(args.db, fresh=not args.reuse)
     engine = create_db_engine(url)
     upgrade(engine)
     with engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT count(*) FROM mentions")).scalar()
         if stored:
-            connection.execute(sa.text(f"DROP INDEX IF EXISTS {COVERING_INDEX.split()[5]}"))
+            for name in COVERING_INDEXES:
+                connection.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
             connection.commit()
     if args.reuse and stored != args.mentions:
         engine.dispose()
@@ -259,16 +264,19 @@ def main() -> None:
             t0 = time.perf_counter()
             report = build_report(engine, config, week)
             elapsed = time.perf_counter() - t0
-            print(f"  {label} build {attempt + 1}: {elapsed:.2f} s  (mentions this week {report.mentions.this_week}, "
+            load = os.getloadavg()[0]
+            print(f"  {label} build {attempt + 1}: {elapsed:.2f} s (load {load:.1f})  (mentions this week {report.mentions.this_week}, "
                   f"9-week total {sum(report.mentions.series)}, spiking {report.spiking and [s.category for s in report.spiking]})")
 
     print(f"report over {args.mentions} stored mentions ({args.db}):")
     timed("indexes as migrated")
     if args.covering_index:
         with engine.begin() as connection:
-            connection.execute(sa.text(COVERING_INDEX))
+            for name, target in COVERING_INDEXES.items():
+                print(f"  CREATE INDEX {name} ON {target}")
+                connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {target}"))
             connection.execute(sa.text("ANALYZE"))
-        timed("with ix_bench_mentions_report")
+        timed("with the covering indexes")
     print("indexes used: ix_mentions_created_at (week range), unique classifications.mention_id, "
           "reply_drafts.mention_id, posted_replies.draft_id, ix_reply_events_draft_id")
     engine.dispose()

@@ -29,7 +29,10 @@ from social_care.reports.model import (
 from social_care.reports.weeks import Week, last_complete_week, parse_week, week_edges
 
 SERIES_WEEKS = 9  # this week and the trailing 8
-TEXTS_PER_WEEK = 5000  # complaint texts read per week for the term statistics (an even sample above it)
+# Complaint texts read for the term statistics (an even sample above it): this week's counts are
+# shown, the trailing weeks' only decide what is "not new", for which a smaller sample suffices.
+TEXTS_THIS_WEEK = 5000
+TEXTS_TRAILING_WEEK = 2000
 SENTIMENTS = ("negative", "neutral", "positive")
 SEVERITIES = ("0", "1", "2", "3", "4")
 UNCLASSIFIED = "unclassified"
@@ -54,6 +57,7 @@ def build_report(engine: Engine, config: Config, week: str | None = None, *, acc
         account_id = queries.account_id(connection, account) if account else None
         scope = queries.Scope(week_edges(weeks, tz), account_id, platform, is_postgres(engine))
         volume = queries.volume(connection, scope)
+        mix = queries.mix(connection, scope)
         category_rows = queries.categories(connection, scope)
         remedy_due, remedy_resolved = queries.remedies(connection, scope)
         draft_rows = queries.drafts(connection, scope)
@@ -62,16 +66,13 @@ def build_report(engine: Engine, config: Config, week: str | None = None, *, acc
         fresh = _new_terms(connection, scope, complaints_per_week, config)
 
     start, end = target.local_bounds(tz)
-    this_week = [r for r in volume if r.week == scope.this_week]
-    classified = sum(r.mentions for r in this_week if r.language is not None)
-    sentiment = {s: 0 for s in SENTIMENTS}
-    for r in this_week:
-        if r.sentiment is not None:
-            sentiment[r.sentiment] = sentiment.get(r.sentiment, 0) + r.mentions
-    severity = {s: 0 for s in SEVERITIES}
-    for r in this_week:
-        if r.complaint and r.severity is not None:
-            severity[str(r.severity)] = severity.get(str(r.severity), 0) + r.mentions
+    classified = sum(n for *_, n in mix)
+    sentiment = dict.fromkeys(SENTIMENTS, 0)
+    severity = dict.fromkeys(SEVERITIES, 0)
+    for mood, is_complaint, level, n in mix:
+        sentiment[mood] = sentiment.get(mood, 0) + n
+        if is_complaint:
+            severity[str(level)] = severity.get(str(level), 0) + n
     totals_m = _series(volume, lambda r: "all", lambda r: True)
     return Report(
         week=target.label,
@@ -210,7 +211,9 @@ def _new_terms(connection: Connection, scope: queries.Scope, complaints_per_week
     brand_words |= {k.lower().lstrip("#") for k in (*config.brand.keywords, *config.brand.hashtags)}
     ignore = frozenset(brand_words)
     counts = [
-        terms.term_counts(queries.complaint_texts(connection, scope, week, total, TEXTS_PER_WEEK), ignore=ignore)
+        terms.term_counts(queries.complaint_texts(
+            connection, scope, week, total, TEXTS_THIS_WEEK if week == scope.this_week else TEXTS_TRAILING_WEEK),
+            ignore=ignore)
         if total else Counter[str]()
         for week, total in enumerate(complaints_per_week)
     ]

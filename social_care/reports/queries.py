@@ -56,6 +56,10 @@ class Scope:
             return "CROSS JOIN LATERAL json_array_elements_text(c.categories) AS je(value)"
         return "CROSS JOIN json_each(c.categories) AS je"
 
+    def has_categories(self) -> str:
+        """Skips the JSON unnest for the many mentions without a category (a cheap text comparison)."""
+        return "c.categories::text <> '[]'" if self.postgres else "c.categories <> '[]'"
+
     def statement(self, sql: str, *timestamps: str) -> sa.TextClause:
         """``sql`` with typed week-edge binds; ``timestamps`` name result columns read back as aware UTC."""
         used = sorted({int(n) for n in _EDGE_RE.findall(sql)})
@@ -92,26 +96,38 @@ class VolumeRow:
     week: int
     platform: str
     language: str | None  # None: not classified yet
-    sentiment: str | None
     complaint: bool
-    severity: int | None
-    remedy_due: bool
     mentions: int
 
 
 def volume(connection: Connection, scope: Scope) -> list[VolumeRow]:
-    """Mentions per week, platform, language, sentiment, complaint, severity and remedy flag."""
+    """Mentions per week, platform, language and complaint flag, over the 9 weeks.
+
+    Only the dimensions that need a 9-week series are grouped here: on SQLite the GROUP BY sort
+    over the whole range is most of a report's time, and narrower rows sort faster.
+    """
     sql = f"""
-        SELECT {scope.bucket()} AS wk, m.platform, c.language, c.sentiment,
-               CASE WHEN c.complaint THEN 1 ELSE 0 END AS complaint, c.severity,
-               CASE WHEN c.remedy_due THEN 1 ELSE 0 END AS remedy_due, count(*) AS n
+        SELECT {scope.bucket()} AS wk, m.platform, c.language,
+               CASE WHEN c.complaint THEN 1 ELSE 0 END AS complaint, count(*) AS n
         FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id
         WHERE {scope.where()}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        GROUP BY 1, 2, 3, 4
     """
     rows = connection.execute(scope.statement(sql), scope.params())
-    return [VolumeRow(int(r[0]), r[1], r[2], r[3], bool(r[4]), None if r[5] is None else int(r[5]), bool(r[6]),
-                      int(r[7])) for r in rows]
+    return [VolumeRow(int(r[0]), r[1], r[2], bool(r[3]), int(r[4])) for r in rows]
+
+
+def mix(connection: Connection, scope: Scope) -> list[tuple[str, bool, int, int]]:
+    """(sentiment, complaint, severity, mentions) of this week's classified mentions."""
+    week = scope.this_week
+    sql = f"""
+        SELECT c.sentiment, CASE WHEN c.complaint THEN 1 ELSE 0 END AS complaint, c.severity, count(*) AS n
+        FROM mentions m JOIN classifications c ON c.mention_id = m.id
+        WHERE {scope.where(week, week)}
+        GROUP BY 1, 2, 3
+    """
+    rows = connection.execute(scope.statement(sql), scope.params())
+    return [(str(r[0]), bool(r[1]), int(r[2]), int(r[3])) for r in rows]
 
 
 def categories(connection: Connection, scope: Scope) -> list[tuple[int, str, int, int]]:
@@ -120,7 +136,7 @@ def categories(connection: Connection, scope: Scope) -> list[tuple[int, str, int
         SELECT {scope.bucket()} AS wk, je.value AS category, count(*) AS n,
                sum(CASE WHEN c.complaint THEN 1 ELSE 0 END) AS complaints
         FROM mentions m JOIN classifications c ON c.mention_id = m.id {scope.unnest_categories()}
-        WHERE {scope.where()}
+        WHERE {scope.where()} AND {scope.has_categories()}
         GROUP BY 1, 2
     """
     rows = connection.execute(scope.statement(sql), scope.params())
