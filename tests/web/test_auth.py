@@ -227,3 +227,26 @@ def test_only_admins_manage_users(as_user) -> None:
 def test_healthz_needs_no_login(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database() -> None:
+    import sqlalchemy as sa
+
+    from social_care.app import SocialCare
+    from social_care.web import create_app
+
+    from .conftest import web_config
+
+    # Port 1 on localhost: nothing listens, so the connection is refused at once.
+    broken = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with TestClient(create_app(SocialCare(web_config(), engine=broken))) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["status"] == "error"
+
+
+def test_secure_cookies_behind_tls(core) -> None:
+    from social_care.web import create_app
+
+    with TestClient(create_app(core, https_only=True), base_url="https://testserver") as client:
+        response = Browser(client).login("paula")
+    assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
