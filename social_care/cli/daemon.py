@@ -38,9 +38,13 @@ def run(
     def echo(line: str) -> None:
         err_console.print(line, highlight=False, markup=False)
 
-    healthy = check_startup(core, echo)
     daemon = Daemon(core, options)
-    daemon.reauth_retry = healthy
+    daemon.claim_instance()  # a second daemon on one SQLite file is refused before the model loads
+    try:
+        daemon.reauth_retry = check_startup(core, echo)
+    except BaseException:
+        daemon.leadership.release()
+        raise
     clean = daemon.run()
     if not clean:
         logging.shutdown()

@@ -107,8 +107,7 @@ class Daemon:
 
     def start(self) -> None:
         """Take the instance lock (SQLite), serve /healthz and /metrics, start the shared jobs, try to lead."""
-        if isinstance(self.leadership, SqliteSingleInstance):
-            self.leadership.acquire()  # raises AlreadyRunning before anything else starts
+        self.claim_instance()
         try:
             self._sync_accounts()
             if self.options.metrics_port:
@@ -124,6 +123,14 @@ class Daemon:
             raise
         log.info("daemon started (pid %d, %s)", os.getpid(), "leader" if self.is_leader else "follower",
                  extra={"event": "daemon_started", "leader": self.is_leader, "ops_port": self.ops_port})
+
+    def claim_instance(self) -> None:
+        """On SQLite, take the one-daemon lock now (raises AlreadyRunning); a no-op on PostgreSQL or when held.
+
+        `run` calls it before the slow start-up checks, so a second daemon is refused at once.
+        """
+        if isinstance(self.leadership, SqliteSingleInstance) and not self.leadership.is_leader:
+            self.leadership.acquire()
 
     def _sync_accounts(self) -> None:
         """Make sure every configured account has its row; retried because daemons started together race.

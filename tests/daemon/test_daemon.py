@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -170,11 +171,15 @@ def _cli(*args: str) -> Any:
     from social_care.cli import app
     from social_care.cli.common import state
 
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)  # `run` installs its own log handler
     try:
         return CliRunner().invoke(app, list(args))
     finally:
         state.close()
         state.config_path = None
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
 
 
 def test_status_json_shows_accounts_and_backlog(core: SocialCare, sqlite_url: str, tmp_path: Path) -> None:
@@ -224,3 +229,17 @@ def test_forget_command_erases_and_records_the_request(core: SocialCare, sqlite_
     assert "[erased on request]" in texts and len(texts) == 3
     bad = _cli("--config", config, "forget", "--author", "x", "--platform", "myspace", "--yes")
     assert isinstance(bad.exception, ValueError) and "--platform must be one of" in str(bad.exception)
+
+
+def test_run_command_refuses_a_second_daemon_on_sqlite_before_loading_the_model(
+        core: SocialCare, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    core.connector_for = lambda _id: FeedConnector(total=0)  # type: ignore[method-assign]
+
+    def no_model(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the model must not load when the daemon is refused")
+
+    monkeypatch.setattr("social_care.app.load_classifier", no_model)
+    with Running(core):
+        result = _cli("--config", str(_cli_config(tmp_path, sqlite_url)), "run", "--metrics-port", "0")
+    assert isinstance(result.exception, AlreadyRunning), result.output
+    assert "SQLite allows one daemon" in str(result.exception)
