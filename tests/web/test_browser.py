@@ -190,11 +190,16 @@ def test_review_edit_approve_and_send_in_a_real_browser(
     page.wait_for_selector(f"#draft-{xss}.state-approved")
     assert draft_state(engine, xss).state == m.ReplyState.APPROVED
 
-    # Send now: the scripted platform receives the edited text, the counts follow.
+    # The approved list, then send now: the platform receives the edited text, and the list and
+    # the counts refresh themselves.
+    page.select_option("select[name=state]", "approved")
+    page.wait_for_selector("#counts .count.current[data-state=approved]")
+    wait_until(page, f"document.querySelectorAll('#queue #draft-{xss}').length === 1")
     page.click("#send-now")
     page.wait_for_selector("#flash .flash.ok")
     assert "Sent 1" in page.inner_text("#flash")
     assert core.scripted_connector.posted == [({"tweet_id": "5001"}, EDITED)]  # type: ignore[attr-defined]
+    wait_until(page, "document.querySelectorAll('#queue article.draft').length === 0")
     wait_until(
         page, "document.querySelector('#counts [data-state=sent] .n').textContent.trim() === '1'"
     )
