@@ -65,14 +65,15 @@ def status(fmt: Annotated[str, typer.Option("--format", help="table or json.")] 
     daemon = snapshot["daemon"]
     console.print(f"daemon: {'running, leader ' + str(daemon['scheduler_leader']) if daemon['running'] else 'not running'}"
                   f" ({daemon['database']})", highlight=False)
-    table = Table("account", "status", "last success (UTC)", "next poll (UTC)", "unclassified", "undrafted",
-                  "drafts waiting", "approved", "error")
+    table = Table("account", "status", "last success", "next poll", "backlog", "error",
+                  caption="times in UTC; backlog: to classify / to draft / drafts waiting / approved unsent")
     for a in snapshot["accounts"]:
         b = a["backlog"]
-        table.add_row(f"{a['account']} ({a['platform']})" + ("" if a["enabled"] else " [disabled]"), a["status"],
-                      _short(a["last_success_at"]), _short(a["next_poll_at"]), str(b["unclassified"]),
-                      str(b["undrafted"]), str(b["drafts_waiting"]), str(b["approved_unsent"]),
-                      (a["error"] or "")[:120])
+        status_text = a["status"] + (f" ({a['consecutive_failures']}x)" if a["consecutive_failures"] else "")
+        table.add_row(f"{a['account']}\n{a['platform']}" + ("" if a["enabled"] else " [disabled]"), status_text,
+                      _short(a["last_success_at"]), _short(a["next_poll_at"]),
+                      f"{b['unclassified']}/{b['undrafted']}/{b['drafts_waiting']}/{b['approved_unsent']}",
+                      (a["error"] or "")[:160])
     console.print(table)
     t = snapshot["backlog"]
     console.print(f"{t['mentions']} mentions; {t['unclassified']} to classify, {t['undrafted']} to draft, "
@@ -81,7 +82,7 @@ def status(fmt: Annotated[str, typer.Option("--format", help="table or json.")] 
 
 
 def _short(value: str | None) -> str:
-    return value.replace("T", " ")[:19] if value else "-"
+    return value.replace("T", " ")[:16] if value else "-"
 
 
 @app.command()
