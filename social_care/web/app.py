@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from social_care.app import SocialCare
+from social_care import webhooks
 from social_care.users import PermissionDenied
 from social_care.web import admin, auth, health, inbox
 from social_care.web.auth import Forbidden, NotAuthenticated, login_url
@@ -29,14 +30,7 @@ SESSION_HOURS = 12
 
 def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
     """The inbox for ``core``; ``https_only`` marks the session cookie Secure (behind TLS)."""
-    # check_csrf runs before every route's own dependencies, so no POST can forget it.
-    app = FastAPI(
-        title="social-care inbox",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-        dependencies=[Depends(check_csrf)],
-    )
+    app = FastAPI(title="social-care inbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.core = core
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(
@@ -49,8 +43,12 @@ def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # check_csrf runs before each route's own dependencies, so no POST of the inbox can forget it.
     for module in (auth, inbox, admin, health):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(check_csrf)])
+    # Meta's deliveries prove themselves with an HMAC signature over the body, not with a session:
+    # they carry no CSRF token and need no log-in (the router refuses unsigned ones itself).
+    app.include_router(webhooks.router(core))
     _add_error_handlers(app)
     return app
 

@@ -250,3 +250,35 @@ def test_secure_cookies_behind_tls(core) -> None:
     with TestClient(create_app(core, https_only=True), base_url="https://testserver") as client:
         response = Browser(client).login("paula")
     assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
+
+
+def test_meta_webhooks_are_served_without_session_or_csrf(engine) -> None:
+    import hashlib
+    import hmac
+
+    from social_care.app import SocialCare
+    from social_care.web import create_app
+
+    from .conftest import web_config
+
+    config = web_config()
+    secret = "meta-app-secret"
+    hooks = config.settings.webhooks.model_copy(update={"app_secret": secret, "verify_token": "vt"})
+    config = config.__class__(
+        settings=config.settings.model_copy(update={"webhooks": hooks}),
+        path=config.path,
+        base_dir=config.base_dir,
+    )
+    body = b'{"object": "page", "entry": []}'
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    with TestClient(create_app(SocialCare(config, engine=engine))) as client:
+        challenge = client.get(
+            "/webhooks/meta",
+            params={"hub.mode": "subscribe", "hub.challenge": "42", "hub.verify_token": "vt"},
+        )
+        assert challenge.status_code == 200 and challenge.text == "42"
+        signed = client.post(
+            "/webhooks/meta", content=body, headers={"X-Hub-Signature-256": signature}
+        )
+        assert signed.status_code == 200, signed.text
+        assert client.post("/webhooks/meta", content=body).status_code == 403  # unsigned

@@ -8,6 +8,7 @@ where a missing browser is a failure. The run saves docs/screenshots/inbox.png f
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -218,3 +219,13 @@ def test_review_edit_approve_and_send_in_a_real_browser(
 
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert errors == [], "\n".join(errors)
+
+
+def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("SOCIAL_CARE_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-chromium is missing"):
+        _require_browser()
+    monkeypatch.setenv("SOCIAL_CARE_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="required"):
+        _require_browser()
