@@ -8,8 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from social_care.app import SocialCare
 from social_care import webhooks
+from social_care.app import SocialCare
 from social_care.users import PermissionDenied
 from social_care.web import admin, auth, health, inbox
 from social_care.web.auth import Forbidden, NotAuthenticated, login_url
