@@ -70,6 +70,26 @@ def machine() -> str:
     return f"{model}; {os.cpu_count()} logical cores; Python {platform.python_version()}; {platform.platform()}"
 
 
+def backend_pid(engine: sa.engine.Engine) -> int | None:
+    """The PostgreSQL server process behind the pooled connection the report will reuse."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a local process has used; 0 when unknown. On a shared machine
+    wall time depends on the others' load, CPU time much less, so both are printed."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_config(url: str, data_dir: Path) -> Config:
     data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     data["database"]["url"] = url
@@ -261,11 +281,13 @@ def main() -> None:
 
     def timed(label: str) -> None:
         for attempt in range(args.repeat):
-            t0 = time.perf_counter()
+            server_pid = backend_pid(engine)
+            cpu0, server0, t0 = time.process_time(), process_cpu(server_pid), time.perf_counter()
             report = build_report(engine, config, week)
             elapsed = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0 + process_cpu(server_pid) - server0
             load = os.getloadavg()[0]
-            print(f"  {label} build {attempt + 1}: {elapsed:.2f} s (load {load:.1f})  (mentions this week {report.mentions.this_week}, "
+            print(f"  {label} build {attempt + 1}: {elapsed:.2f} s wall, {cpu:.2f} s CPU (load {load:.1f})  (mentions this week {report.mentions.this_week}, "
                   f"9-week total {sum(report.mentions.series)}, spiking {report.spiking and [s.category for s in report.spiking]})")
 
     print(f"report over {args.mentions} stored mentions ({args.db}):")

@@ -200,6 +200,17 @@ def _add_draft(session, mention: m.Mention, spec: Draft, created: datetime) -> N
     session.add(draft)
 
 
+@pytest.fixture(scope="package")
+def sqlite_seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The seeded SQLite database alone, for tests whose subject is not SQL (files, mail, the browser)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'seeded.db'}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    insert_specs(engine, trailing_specs() + w46_specs() + w47_specs())
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(scope="package", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def seeded_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The seeded database, built once per backend for this folder: the tests that use it only read.
@@ -208,25 +219,22 @@ def seeded_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     template), but package-scoped so the nine weeks are inserted once instead of once per test.
     """
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'seeded.db'}"
-        engine = create_db_engine(url)
-        upgrade(engine)
-    else:
-        template = request.getfixturevalue("pg_template")
-        if template is None:
-            pytest.skip("no PostgreSQL server answers (see tests/conftest.py)")
-        admin, name = template
-        clone = f"sc_reports_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{clone}" TEMPLATE "{name}"'))
-        url = admin.url.set(database=clone).render_as_string(hide_password=False)
-        engine = create_db_engine(url)
+        yield request.getfixturevalue("sqlite_seeded_url")
+        return
+    template = request.getfixturevalue("pg_template")
+    if template is None:
+        pytest.skip("no PostgreSQL server answers (see tests/conftest.py)")
+    admin, name = template
+    clone = f"sc_reports_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{clone}" TEMPLATE "{name}"'))
+    url = admin.url.set(database=clone).render_as_string(hide_password=False)
+    engine = create_db_engine(url)
     insert_specs(engine, trailing_specs() + w46_specs() + w47_specs())
     engine.dispose()
     yield url
-    if request.param == "postgres":
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{clone}" WITH (FORCE)'))
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{clone}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="package")

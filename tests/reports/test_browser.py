@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from social_care.db import create_db_engine, upgrade
+from social_care.db import create_db_engine
 from social_care.reports import build_report, render_html
 
-from .conftest import NOW, insert_specs, make_config, trailing_specs, w46_specs, w47_specs
+from .conftest import NOW, make_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "report.png"
@@ -18,17 +18,15 @@ PHONE = {"width": 412, "height": 915}
 
 
 @pytest.mark.browser
-def test_html_report_reads_well_on_a_phone(tmp_path: Path) -> None:
+def test_html_report_reads_well_on_a_phone(sqlite_seeded_url: str, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         if os.environ.get("SOCIAL_CARE_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is required (SOCIAL_CARE_REQUIRE_BROWSER=1); apt-get install chromium")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    url = f"sqlite:///{tmp_path / 'report.db'}"
+    url = sqlite_seeded_url
     engine = create_db_engine(url)
-    upgrade(engine)
-    insert_specs(engine, trailing_specs() + w46_specs() + w47_specs())
     page_file = tmp_path / "2026-W46.html"
     page_file.write_text(render_html(build_report(engine, make_config(tmp_path, database_url=url), "2026-W46",
                                                   now=NOW)), encoding="utf-8")

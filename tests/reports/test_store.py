@@ -1,4 +1,8 @@
-"""The daemon's Monday job: reports kept under data_dir/reports, mailed once, listed for the web inbox."""
+"""The daemon's Monday job: reports kept under data_dir/reports, mailed once, listed for the web inbox.
+
+These read the seeded SQLite database only: their subject is files and mail; the figures are
+checked on both backends in test_figures.py.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from social_care.db import create_db_engine
 from social_care.reports import list_reports, produce_weekly_report, send_report_email
 
 from .conftest import NOW, make_config
@@ -68,9 +73,17 @@ def smtp_sink() -> Iterator[tuple[dict[str, object], list[dict[str, object]]]]:
     server.server_close()
 
 
-def test_monday_job_keeps_last_week_and_is_idempotent(seeded: Engine, seeded_url: str, tmp_path: Path,
-                                                      smtp_sink) -> None:  # type: ignore[no-untyped-def]
-    config = make_config(tmp_path, database_url=seeded_url)
+@pytest.fixture
+def sqlite_seeded(sqlite_seeded_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(sqlite_seeded_url)
+    yield engine
+    engine.dispose()
+
+
+def test_monday_job_keeps_last_week_and_is_idempotent(sqlite_seeded: Engine, sqlite_seeded_url: str,
+                                                      tmp_path: Path, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    seeded = sqlite_seeded
+    config = make_config(tmp_path, database_url=sqlite_seeded_url)
     settings, received = smtp_sink
     paths = produce_weekly_report(seeded, config, now=NOW, smtp=settings)
     folder = tmp_path / "data" / "reports"
@@ -98,8 +111,9 @@ def test_monday_job_keeps_last_week_and_is_idempotent(seeded: Engine, seeded_url
         "2026-W46.emailed", "2026-W46.html", "2026-W46.json"]
 
 
-def test_list_reports_for_the_web_inbox(seeded: Engine, seeded_url: str, tmp_path: Path) -> None:
-    config = make_config(tmp_path, database_url=seeded_url)
+def test_list_reports_for_the_web_inbox(sqlite_seeded: Engine, sqlite_seeded_url: str, tmp_path: Path) -> None:
+    seeded = sqlite_seeded
+    config = make_config(tmp_path, database_url=sqlite_seeded_url)
     assert list_reports(config) == []  # no folder yet
     produce_weekly_report(seeded, config, now=NOW)
     folder = tmp_path / "data" / "reports"
