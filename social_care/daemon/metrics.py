@@ -93,6 +93,9 @@ class DaemonMetrics:
                                      registry=r)
         self.raw_purged = Counter("social_care_raw_payloads_purged", "Raw payloads dropped by retention.", registry=r)
         self.leader = Gauge("social_care_scheduler_leader", "1 while this process schedules polling.", registry=r)
+        self.leader_acquired = Counter("social_care_scheduler_leader_acquired",
+                                       "Times this process became the polling leader (flapping shows here).",
+                                       registry=r)
         self.up_since = Gauge("social_care_daemon_start_time_seconds", "Unix time the daemon started.", registry=r)
         self.up_since.set_to_current_time()
         if engine is not None:

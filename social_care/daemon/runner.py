@@ -212,6 +212,7 @@ class Daemon:
         self.is_leader = leader
         self.metrics.leader.set(1 if leader else 0)
         if leader:
+            self.metrics.leader_acquired.inc()
             self.leader_since = m.utcnow()
             log.info("became the scheduler leader", extra={"event": "leader_acquired"})
             self._add_leader_jobs()
