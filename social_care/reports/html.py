@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -85,7 +85,8 @@ def render_html(report: Report) -> str:
         response_rows=response_rows,
         filters=filters,
         start_text=_day(report.start),
-        end_text=_day(report.end),
+        # The week ends at the next Monday 00:00; people read "to Sunday".
+        end_text=_day(report.end, days_before=1),
         table=_table,
         pct=_pct,
         when=_when,
@@ -102,5 +103,5 @@ def _when(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%a %d %b, %H:%M")
 
 
-def _day(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%a %d %b %Y %H:%M")
+def _day(iso: str, *, days_before: int = 0) -> str:
+    return (datetime.fromisoformat(iso) - timedelta(days=days_before)).strftime("%a %d %b %Y")
