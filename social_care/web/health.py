@@ -16,7 +16,7 @@ from social_care.web.auth import CoreDep
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.api_route("/healthz", methods=["GET", "HEAD"])  # uptime checkers often send HEAD
 def healthz(core: CoreDep) -> JSONResponse:
     try:
         with core.engine.connect() as connection:

@@ -126,6 +126,7 @@ def _page_context(
         "categories": CATEGORIES,
         "severities": SEVERITIES,
         "sla_minutes": core.config.settings.reply_policy.sla_minutes,
+        "max_length": core.config.settings.reply_policy.max_length,
         "card": {"error": None, "blocked": None, "text": None},
     }
 
@@ -188,6 +189,7 @@ def _card(
         "row": row,
         "extras": draft_extras(core.engine, [draft_id]),
         "sla_minutes": core.config.settings.reply_policy.sla_minutes,
+        "max_length": core.config.settings.reply_policy.max_length,
         "card": {"error": error, "blocked": blocked, "text": text},
     }
     return render(request, "_draft.html", context, status_code=status_code)

@@ -227,6 +227,7 @@ def test_only_admins_manage_users(as_user) -> None:
 def test_healthz_needs_no_login(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert client.head("/healthz").status_code == 200
 
 
 def test_healthz_reports_an_unreachable_database() -> None:

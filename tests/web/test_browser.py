@@ -181,6 +181,7 @@ def test_review_edit_approve_and_send_in_a_real_browser(
     # Edit, then approve: each swaps only the card.
     card = page.locator(f"#draft-{xss}")
     card.locator("textarea").fill(EDITED)
+    assert card.locator(".char-count").inner_text() == f"{len(EDITED)} / 280 characters"
     with page.expect_response(lambda r: r.url.endswith(f"/drafts/{xss}/edit")) as edited:
         card.locator("button.save").click()
     assert edited.value.status == 200
