@@ -61,15 +61,15 @@ class Scope:
             return [(0, self.weeks - 1, self.bucket())]
         return [(week, week, str(week)) for week in range(self.weeks)]
 
-    def unnest_categories(self) -> str:
-        """A FROM fragment that yields one row per category of c, as column je.value."""
+    def unnest_categories(self, column: str) -> str:
+        """A FROM fragment that yields one row per element of the JSON list text ``column``, as je.value."""
         if self.postgres:
-            return "CROSS JOIN LATERAL json_array_elements_text(c.categories) AS je(value)"
-        return "CROSS JOIN json_each(c.categories) AS je"
+            return f"CROSS JOIN LATERAL json_array_elements_text(CAST({column} AS json)) AS je(value)"
+        return f"CROSS JOIN json_each({column}) AS je"
 
-    def has_categories(self) -> str:
-        """Skips the JSON unnest for the many mentions without a category (a cheap text comparison)."""
-        return "c.categories::text <> '[]'" if self.postgres else "c.categories <> '[]'"
+    def categories_text(self) -> str:
+        """c.categories as text, so equal lists group together (SQLite already stores JSON as text)."""
+        return "CAST(c.categories AS text)" if self.postgres else "c.categories"
 
     def statement(self, sql: str, *timestamps: str) -> sa.TextClause:
         """``sql`` with typed week-edge binds; ``timestamps`` name result columns read back as aware UTC."""
@@ -111,23 +111,43 @@ class VolumeRow:
     mentions: int
 
 
-def volume(connection: Connection, scope: Scope) -> list[VolumeRow]:
-    """Mentions per week, platform, language and complaint flag, over the 9 weeks.
+CategoryRow = tuple[int, str, int, int]  # (week, category, mentions, complaints)
 
-    Only the dimensions that need a 9-week series are grouped here: on SQLite the GROUP BY sort
-    over the whole range is most of a report's time, and narrower rows sort faster.
+
+def volume(connection: Connection, scope: Scope) -> tuple[list[VolumeRow], list[CategoryRow]]:
+    """Mentions per week, platform, language and complaint flag; and per week and category.
+
+    One pass over the join: the rows are first grouped with their category list as text (a handful
+    of distinct lists), and only those groups are unnested (json_array_elements_text / json_each),
+    instead of unnesting the JSON of every mention. Only dimensions that need a 9-week series are
+    grouped here: on SQLite the GROUP BY sort is most of a report's time.
     """
-    rows = []
+    volume_rows: list[VolumeRow] = []
+    category_rows: list[CategoryRow] = []
     for first, last, bucket in scope.passes():
         sql = f"""
-            SELECT {bucket} AS wk, m.platform, c.language,
-                   CASE WHEN c.complaint THEN 1 ELSE 0 END AS complaint, count(*) AS n
-            FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id
-            WHERE {scope.where(first, last)}
-            GROUP BY 1, 2, 3, 4
+            WITH g AS MATERIALIZED (
+                SELECT {bucket} AS wk, m.platform AS platform, c.language AS language,
+                       CASE WHEN c.complaint THEN 1 ELSE 0 END AS complaint, {scope.categories_text()} AS cats,
+                       count(*) AS n
+                FROM mentions m LEFT JOIN classifications c ON c.mention_id = m.id
+                WHERE {scope.where(first, last)}
+                GROUP BY 1, 2, 3, 4, 5
+            )
+            SELECT 'volume' AS kind, wk, platform AS name, language, complaint, sum(n) AS n, 0 AS complaints
+            FROM g GROUP BY wk, platform, language, complaint
+            UNION ALL
+            SELECT 'category', wk, je.value, NULL, NULL, sum(n), sum(complaint * n)
+            FROM g {scope.unnest_categories("g.cats")}
+            WHERE g.cats <> '[]'
+            GROUP BY wk, je.value
         """
-        rows.extend(connection.execute(scope.statement(sql), scope.params()))
-    return [VolumeRow(int(r[0]), r[1], r[2], bool(r[3]), int(r[4])) for r in rows]
+        for r in connection.execute(scope.statement(sql), scope.params()):
+            if r.kind == "volume":
+                volume_rows.append(VolumeRow(int(r.wk), r.name, r.language, bool(r.complaint), int(r.n)))
+            else:
+                category_rows.append((int(r.wk), str(r.name), int(r.n), int(r.complaints or 0)))
+    return volume_rows, category_rows
 
 
 def mix(connection: Connection, scope: Scope) -> list[tuple[str, bool, int, int]]:
@@ -141,21 +161,6 @@ def mix(connection: Connection, scope: Scope) -> list[tuple[str, bool, int, int]
     """
     rows = connection.execute(scope.statement(sql), scope.params())
     return [(str(r[0]), bool(r[1]), int(r[2]), int(r[3])) for r in rows]
-
-
-def categories(connection: Connection, scope: Scope) -> list[tuple[int, str, int, int]]:
-    """(week, category, mentions, complaints) over the range."""
-    rows = []
-    for first, last, bucket in scope.passes():
-        sql = f"""
-            SELECT {bucket} AS wk, je.value AS category, count(*) AS n,
-                   sum(CASE WHEN c.complaint THEN 1 ELSE 0 END) AS complaints
-            FROM mentions m JOIN classifications c ON c.mention_id = m.id {scope.unnest_categories()}
-            WHERE {scope.where(first, last)} AND {scope.has_categories()}
-            GROUP BY 1, 2
-        """
-        rows.extend(connection.execute(scope.statement(sql), scope.params()))
-    return [(int(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]
 
 
 def remedies(connection: Connection, scope: Scope) -> tuple[int, int]:
