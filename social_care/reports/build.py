@@ -51,8 +51,9 @@ def build_report(engine: Engine, config: Config, week: str | None = None, *, acc
     weeks = [target.shifted(i - (SERIES_WEEKS - 1)) for i in range(SERIES_WEEKS)]
     with engine.connect() as connection:
         if is_postgres(engine):
-            # The planner guesses 100 categories per row for the JSON unnest, finds the query "huge" and
-            # JIT-compiles it, which costs more than the query itself; for this transaction only.
+            # Row estimates over a large range (and 100 rows guessed per JSON unnest) push these
+            # aggregates past jit_above_cost, and compiling took longer than running them; this
+            # transaction only.
             connection.exec_driver_sql("SET LOCAL jit = off")
         account_id = queries.account_id(connection, account) if account else None
         scope = queries.Scope(week_edges(weeks, tz), account_id, platform, is_postgres(engine))

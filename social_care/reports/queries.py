@@ -3,8 +3,8 @@
 Everything is aggregated in the database (one GROUP BY per family of figures) so a report over
 millions of mentions reads a few thousand rows back. Week buckets come from a CASE over the UTC
 edges of the local weeks, so time zones are decided in Python once and SQL only compares instants.
-Categories are a JSON list: PostgreSQL unnests them with json_array_elements_text, SQLite with
-json_each.
+Categories are a JSON list: rows are grouped by the list's text first, and only those few groups
+are unnested (PostgreSQL json_array_elements_text, SQLite json_each).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-_EDGE_RE = re.compile(r":b(\d+)\b")
-
 from social_care.models import UTCDateTime
+
+_EDGE_RE = re.compile(r":b(\d+)\b")  # the week-edge parameters a statement uses
 
 
 @dataclass(frozen=True)
