@@ -1,0 +1,190 @@
+"""Loading a model directory and turning texts into `Classification`s."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from social_care.classifier.artifacts import (
+    HEADS_FILE,
+    ModelLoadError,
+    ModelSpec,
+    load_spec,
+    resolve_file,
+)
+from social_care.classifier.labels import CATEGORIES, HEAD_SPECS, INTENTS, SENTIMENTS, SEVERITIES
+from social_care.classifier.language import detect_language
+from social_care.classifier.model import MultiTaskModel, quiet_transformers
+from social_care.classifier.result import Classification, Thresholds
+from social_care.classifier.textprep import clean_text
+
+# Thresholds is frozen, so one shared default instance is safe.
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+class Classifier:
+    """A loaded multi-task model; `name` and `version` are stored with each classification."""
+
+    def __init__(
+        self, *, spec: ModelSpec, model: MultiTaskModel, tokenizer: object, thresholds: Thresholds
+    ) -> None:
+        self.name = spec.name
+        self.version = spec.version
+        self.spec = spec
+        self.thresholds = thresholds
+        self._model = model.eval()
+        self._tokenizer = tokenizer
+
+    def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[Classification]:
+        """Classify each text; output order matches input order."""
+        if isinstance(texts, str):
+            raise TypeError("classify() takes a sequence of texts; wrap a single text in a list")
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        cleaned = [clean_text(t) for t in texts]
+        results: list[Classification | None] = [None] * len(cleaned)
+        todo = [i for i, t in enumerate(cleaned) if t]
+        for i, t in enumerate(cleaned):
+            if not t:
+                results[i] = _empty_result()
+        # Sorting by length keeps padding (and so wasted compute) small inside each batch.
+        todo.sort(key=lambda i: len(cleaned[i]))
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            probs = self.predict_proba([cleaned[i] for i in chunk])
+            for row, i in enumerate(chunk):
+                results[i] = self._decide(cleaned[i], {k: v[row] for k, v in probs.items()})
+        return [r for r in results if r is not None]
+
+    @torch.inference_mode()
+    def predict_proba(self, texts: Sequence[str]) -> dict[str, list[list[float]]]:
+        """Calibrated per-head probabilities for already-cleaned, non-empty texts."""
+        batch = self._tokenizer(
+            [self.spec.text_prefix + t for t in texts],
+            padding=True,
+            truncation=True,
+            max_length=self.spec.max_length,
+            return_tensors="pt",
+        )
+        logits = self._model(batch["input_ids"], batch["attention_mask"])
+        out: dict[str, list[list[float]]] = {}
+        for name, value in logits.items():
+            scaled = value.float() / self.spec.temperatures.get(name, 1.0)
+            kind = self.spec.heads[name]["kind"]
+            p = torch.softmax(scaled, dim=-1) if kind == "softmax" else torch.sigmoid(scaled)
+            out[name] = p.tolist()
+        return out
+
+    def _decide(self, text: str, p: dict[str, list[float]]) -> Classification:
+        th = self.thresholds
+        complaint_score = p["complaint"][0]
+        is_complaint = complaint_score >= th.complaint
+        # The complaint head alone decides "complaint"; the intent head splits the rest of the
+        # probability mass between question / praise / other, so the two never disagree.
+        rest = {lab: p["intent"][INTENTS.index(lab)] for lab in INTENTS if lab != "complaint"}
+        rest_total = sum(rest.values()) or 1.0
+        intent_scores = {"complaint": complaint_score}
+        intent_scores.update({k: (1.0 - complaint_score) * v / rest_total for k, v in rest.items()})
+        intent = "complaint" if is_complaint else max(rest, key=lambda k: rest[k])
+
+        category_scores = dict(zip(CATEGORIES, p["categories"], strict=True))
+        categories: list[str] = []
+        if is_complaint or intent == "question":
+            categories = [c for c in CATEGORIES if category_scores[c] >= th.category]
+            if is_complaint and not categories:
+                # every complaint has at least one category (care_gold convention)
+                categories = [max(category_scores, key=lambda c: category_scores[c])]
+
+        severity_scores = list(p["severity"])
+        severity = 0
+        if is_complaint:
+            severity = max(SEVERITIES[1:], key=lambda s: severity_scores[s])
+
+        remedy_score = p["remedy_due"][0]
+        sentiment_scores = dict(zip(SENTIMENTS, p["sentiment"], strict=True))
+        return Classification(
+            language=detect_language(text),
+            sentiment=max(sentiment_scores, key=lambda k: sentiment_scores[k]),
+            sentiment_scores=sentiment_scores,
+            intent=intent,
+            intent_scores=intent_scores,
+            complaint=is_complaint,
+            complaint_score=complaint_score,
+            categories=categories,
+            category_scores=category_scores,
+            severity=severity,
+            severity_scores=severity_scores,
+            remedy_due=is_complaint and remedy_score >= th.remedy_due,
+            remedy_score=remedy_score,
+        )
+
+
+def _empty_result() -> Classification:
+    """Fixed answer for texts with nothing to read (empty or whitespace/control characters only)."""
+    return Classification(
+        language="other",
+        sentiment="neutral",
+        sentiment_scores={s: float(s == "neutral") for s in SENTIMENTS},
+        intent="other",
+        intent_scores={i: float(i == "other") for i in INTENTS},
+        complaint=False,
+        complaint_score=0.0,
+        categories=[],
+        category_scores={c: 0.0 for c in CATEGORIES},
+        severity=0,
+        severity_scores=[1.0, 0.0, 0.0, 0.0, 0.0],
+        remedy_due=False,
+        remedy_score=0.0,
+    )
+
+
+def load_classifier(
+    model: str | Path, *, thresholds: Thresholds = DEFAULT_THRESHOLDS, threads: int | None = None
+) -> Classifier:
+    """Load a social-care model from a local directory or a Hugging Face repo id.
+
+    Raises ModelLoadError when the path is missing, is not a social-care model directory,
+    or names a hub repo that cannot be reached (offline) and is not cached.
+    """
+    from transformers import AutoModel, AutoTokenizer
+
+    if threads is not None:
+        if threads < 1:
+            raise ValueError("threads must be >= 1")
+        torch.set_num_threads(threads)
+    model_id = str(model)
+    spec = load_spec(model_id)
+    _check_heads(spec, model_id)
+    heads_path = resolve_file(model_id, HEADS_FILE)
+    try:
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(model_id)
+            # fp32 explicitly: weights may be stored as fp16 to save disk; CPU fp16 is slow
+            encoder = AutoModel.from_pretrained(model_id, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(
+            f"cannot load the encoder or tokenizer of {model_id!r}: {exc}"
+        ) from exc
+    net = MultiTaskModel(encoder, {n: len(h["labels"]) for n, h in spec.heads.items()})
+    try:
+        net.heads.load_state_dict(load_file(str(heads_path)))
+    except (RuntimeError, OSError) as exc:
+        raise ModelLoadError(f"{heads_path} does not match social_care.json: {exc}") from exc
+    return Classifier(spec=spec, model=net, tokenizer=tokenizer, thresholds=thresholds)
+
+
+def _check_heads(spec: ModelSpec, where: str) -> None:
+    for name, (kind, labels) in HEAD_SPECS.items():
+        head = spec.heads.get(name)
+        if head is None or head.get("kind") != kind or tuple(head.get("labels", ())) != labels:
+            raise ModelLoadError(
+                f"{where}: head {name!r} is missing or has other labels than this social-care "
+                f"expects ({kind}, {list(labels)})"
+            )
+    for name, temperature in spec.temperatures.items():
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ModelLoadError(f"{where}: temperature of {name!r} must be a positive number")
