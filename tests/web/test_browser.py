@@ -3,8 +3,9 @@
 Needs Debian's chromium at /usr/bin/chromium (driven by the installed Playwright package; no
 `playwright install`). Without it these tests skip, except under CI (SOCIAL_CARE_REQUIRE_BROWSER=1)
 where a missing browser is a failure. The run takes a screenshot of the queue; it replaces
-docs/screenshots/inbox.png (the README's) when that file is missing or SOCIAL_CARE_UPDATE_SCREENSHOTS=1,
-so an ordinary run leaves the working tree clean (the waiting times differ on every run).
+docs/screenshots/inbox.png (the README's) when that file is missing or when
+SOCIAL_CARE_UPDATE_SCREENSHOTS=1, so an ordinary run leaves the working tree clean (the waiting
+times differ on every run).
 """
 
 from __future__ import annotations
