@@ -91,11 +91,18 @@ class FakeClassifier:
     name: str = "fake-classifier"
     version: str = "test"
     calls: int = 0
+    busy_file: str | None = None  # exists while a call is running, so a test can signal mid-step
 
     def classify(self, texts: list[str], batch_size: int = 32) -> list[Classification]:
         self.calls += 1
-        if self.delay:
-            time.sleep(self.delay)
+        if self.busy_file:
+            Path(self.busy_file).write_text(str(len(texts)))
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+        finally:
+            if self.busy_file:
+                Path(self.busy_file).unlink(missing_ok=True)
         return [
             Classification(
                 language="pt", sentiment="negative", sentiment_scores={"negative": 0.9, "neutral": 0.05, "positive": 0.05},

@@ -52,7 +52,8 @@ def main(db_url: str, env: dict[str, str]) -> int:
                          start_file=env.get("SC_FAKE_START_FILE"),
                          every=float(env.get("SC_FAKE_EVERY", "0")), log_path=env.get("SC_FAKE_FETCH_LOG"),
                          fetch_delay=float(env.get("SC_FAKE_FETCH_DELAY", "0")))
-    core = SocialCare(config, classifier=FakeClassifier(delay=float(env.get("SC_FAKE_CLASSIFY_DELAY", "0"))))
+    classifier = FakeClassifier(delay=float(env.get("SC_FAKE_CLASSIFY_DELAY", "0")), busy_file=env.get("SC_FAKE_BUSY_FILE"))
+    core = SocialCare(config, classifier=classifier)
     core.connector_for = lambda _account_id: feed  # type: ignore[method-assign]
     setup_logging("INFO", json_lines=True)
     options = DaemonOptions(

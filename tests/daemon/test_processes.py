@@ -53,22 +53,25 @@ def _consistent(engine: sa.engine.Engine) -> None:
 
 
 def test_sigterm_and_sigkill_mid_cycle_lose_nothing_and_resume_from_the_cursor(sqlite_url, fake_daemons, tmp_path) -> None:
-    total, fetch_log = 90, tmp_path / "fetches.jsonl"
+    total, fetch_log, busy = 90, tmp_path / "fetches.jsonl", tmp_path / "classifying"
     env = {"total": total, "start": time.time() + 3, "every": 0.04, "fetch_log": str(fetch_log),
-           "classify_delay": 0.25, "batch": 8, "interval": 0.5}
+           "classify_delay": 0.5, "batch": 8, "interval": 0.5, "busy_file": str(busy)}
     engine = create_db_engine(sqlite_url)
     stored = lambda: _scalar(engine, "SELECT count(*) FROM mentions")
     classified = lambda: _scalar(engine, "SELECT count(*) FROM classifications")
 
-    # 1. SIGTERM while mentions are still arriving and the (slow) classifier is busy.
+    # 1. SIGTERM while mentions are still arriving and the (slow) classifier is inside a batch.
     first = fake_daemons.start(sqlite_url, "first", **env)
-    assert _wait(lambda: classified() >= 8 and stored() < total, 40), fake_daemons.log("first")
-    sent_at = time.monotonic()
+    assert _wait(lambda: classified() >= 8 and busy.exists() and stored() < total, 40, step=0.01), \
+        fake_daemons.log("first")
+    sent_at, classified_at_signal = time.monotonic(), classified()
     first.send_signal(signal.SIGTERM)
     assert first.wait(15) == 0, fake_daemons.log("first")
     stop_seconds = time.monotonic() - sent_at
-    print(f"\nSIGTERM: exited cleanly in {stop_seconds:.2f} s with {stored()} stored, {classified()} classified")
+    print(f"\nSIGTERM mid-batch: exited cleanly in {stop_seconds:.2f} s; the running batch was committed "
+          f"({classified_at_signal} -> {classified()} classified, {stored()}/{total} stored)")
     assert stop_seconds < 10
+    assert classified() > classified_at_signal  # the step in progress was finished, not abandoned
     assert '"event": "daemon_stopped", "clean": true' in fake_daemons.log("first")
     _consistent(engine)
     cursor_after_term = _scalar(engine, "SELECT value FROM cursors")
