@@ -58,12 +58,44 @@ class QueueRow:
     created_at: datetime
     drafted_at: datetime
     permalink: str | None
+    claimed_until: datetime | None = None
+    approved_by: str | None = None
+    rejected_reason: str | None = None
+    last_error: str | None = None
+    lint_override: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
-        data["created_at"] = self.created_at.isoformat()
-        data["drafted_at"] = self.drafted_at.isoformat()
+        for key in ("created_at", "drafted_at", "claimed_until"):
+            data[key] = data[key].isoformat() if data[key] else None
         return data
+
+
+def _queue_query() -> Any:
+    d, mt, c, au = m.ReplyDraft, m.Mention, m.Classification, m.Author
+    return (
+        select(d, mt, c, au, m.Account.name)
+        .join(mt, mt.id == d.mention_id)  # type: ignore[arg-type]
+        .join(c, c.mention_id == mt.id)  # type: ignore[arg-type]
+        .outerjoin(au, au.id == mt.author_id)  # type: ignore[arg-type]
+        .outerjoin(m.Account, m.Account.id == mt.account_id)  # type: ignore[arg-type]
+    )
+
+
+def _queue_row(draft: m.ReplyDraft, mention: m.Mention, cls: m.Classification, author: m.Author | None,
+               account_name: str | None) -> QueueRow:
+    return QueueRow(
+        id=draft.id, mention_id=mention.id, platform=mention.platform, account=account_name,  # type: ignore[arg-type]
+        mention_text=mention.text, author=author.handle if author else None,
+        author_name=author.name if author else None, followers=author.followers if author else None,
+        language=cls.language, sentiment=cls.sentiment, intent=cls.intent, complaint=cls.complaint,
+        complaint_score=round(cls.complaint_score, 4), categories=list(cls.categories),
+        severity=cls.severity, remedy_due=cls.remedy_due, state=draft.state.value,
+        draft_text=draft.text, lint=list(draft.lint), priority=round(draft.priority, 2),
+        claimed_by=draft.claimed_by, created_at=mention.created_at, drafted_at=draft.created_at,
+        permalink=mention.permalink, claimed_until=draft.claimed_until, approved_by=draft.approved_by,
+        rejected_reason=draft.rejected_reason, last_error=draft.last_error, lint_override=draft.lint_override,
+    )
 
 
 class SocialCare:
@@ -170,14 +202,8 @@ class SocialCare:
               filters: dict[str, Any] | None = None) -> list[QueueRow]:
         """Drafts in priority order (severity, complaint probability, reach), oldest first within a tie."""
         filters = filters or {}
-        d, mt, c, au = m.ReplyDraft, m.Mention, m.Classification, m.Author
-        query = (
-            select(d, mt, c, au, m.Account.name)
-            .join(mt, mt.id == d.mention_id)  # type: ignore[arg-type]
-            .join(c, c.mention_id == mt.id)  # type: ignore[arg-type]
-            .outerjoin(au, au.id == mt.author_id)  # type: ignore[arg-type]
-            .outerjoin(m.Account, m.Account.id == mt.account_id)  # type: ignore[arg-type]
-        )
+        d, mt, c = m.ReplyDraft, m.Mention, m.Classification
+        query = _queue_query()
         if state:
             query = query.where(d.state == m.ReplyState(state))
         if filters.get("platform"):
@@ -190,23 +216,14 @@ class SocialCare:
             # JSON list membership, portable: categories are stored as a JSON array of names.
             query = query.where(sa.cast(c.categories, sa.String).like(f'%"{filters["category"]}"%'))
         query = query.order_by(d.priority.desc(), mt.created_at, d.id).offset(offset).limit(limit)  # type: ignore[attr-defined]
-        rows = []
         with session_scope(self.engine) as session:
-            for draft, mention, cls, author, account_name in session.exec(query).all():
-                rows.append(
-                    QueueRow(
-                        id=draft.id, mention_id=mention.id, platform=mention.platform, account=account_name,
-                        mention_text=mention.text, author=author.handle if author else None,
-                        author_name=author.name if author else None, followers=author.followers if author else None,
-                        language=cls.language, sentiment=cls.sentiment, intent=cls.intent, complaint=cls.complaint,
-                        complaint_score=round(cls.complaint_score, 4), categories=list(cls.categories),
-                        severity=cls.severity, remedy_due=cls.remedy_due, state=draft.state.value,
-                        draft_text=draft.text, lint=list(draft.lint), priority=round(draft.priority, 2),
-                        claimed_by=draft.claimed_by, created_at=mention.created_at, drafted_at=draft.created_at,
-                        permalink=mention.permalink,
-                    )
-                )
-        return rows
+            return [_queue_row(*found) for found in session.exec(query).all()]
+
+    def queue_row(self, draft_id: int) -> QueueRow | None:
+        """One draft as the queue shows it, whatever its state."""
+        with session_scope(self.engine) as session:
+            found = session.exec(_queue_query().where(m.ReplyDraft.id == draft_id)).first()
+            return _queue_row(*found) if found else None
 
     def counts(self) -> dict[str, int]:
         with session_scope(self.engine) as session:

@@ -160,6 +160,7 @@ class WebSettings(_Section):
         "${SOCIAL_CARE_SESSION_SECRET:-}",
         description="Key that signs session cookies (a ${VAR}); empty = a random key per start.",
     )
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set when served behind HTTPS).")
 
 
 class WebhookSettings(_Section):

@@ -42,6 +42,19 @@ def add_user(engine: Engine, name: str, role: m.Role | str, *, password: str | N
         return user
 
 
+def set_active(engine: Engine, name: str, active: bool, *, actor: str = "cli") -> m.User:
+    """Deactivate (or reactivate) a user: a deactivated user cannot log in or act, and keeps their history."""
+    with session_scope(engine) as session:
+        user = session.exec(select(m.User).where(m.User.name == name)).first()
+        if user is None:
+            raise ValueError(f"no user named {name!r}")
+        user.active = active
+        session.add(user)
+        session.add(m.AuditEvent(actor=actor, action="user_activated" if active else "user_deactivated",
+                                 detail={"name": name}))
+        return user
+
+
 def list_users(engine: Engine) -> list[m.User]:
     with session_scope(engine) as session:
         return list(session.exec(select(m.User).order_by(m.User.name)).all())
@@ -62,8 +75,10 @@ def verify_password(engine: Engine, name: str, password: str) -> m.User | None:
 
 def require_role(session: Session, name: str, role: m.Role) -> m.User:
     user = session.exec(select(m.User).where(m.User.name == name)).first()
-    if user is None or not user.active:
+    if user is None:
         raise PermissionDenied(f"unknown user {name!r}; add one with `social-care users add {name} --role ...`")
+    if not user.active:
+        raise PermissionDenied(f"{name} is deactivated (`social-care users activate {name}` lets them back in)")
     if m.ROLE_RANK[user.role] < m.ROLE_RANK[role]:
         raise PermissionDenied(f"{name} is a {user.role.value}; this needs the {role.value} role or higher")
     return user

@@ -136,6 +136,12 @@ def test_users_add_and_list(demo_config, capsys, monkeypatch) -> None:
     assert code == 0, err
     code, out, _ = run(["--config", str(demo_config), "users", "list", "--format", "json"], capsys, monkeypatch)
     assert {"name": "paula", "role": "approver", "active": True} in json.loads(out)
+    code, _, err = run(["--config", str(demo_config), "users", "deactivate", "paula"], capsys, monkeypatch)
+    assert code == 0, err
+    code, out, _ = run(["--config", str(demo_config), "users", "list", "--format", "json"], capsys, monkeypatch)
+    assert {"name": "paula", "role": "approver", "active": False} in json.loads(out)
+    code, _, err = run(["--config", str(demo_config), "approve", "1", "--user", "paula"], capsys, monkeypatch)
+    assert code == 1 and "paula is deactivated" in err
 
 
 def test_db_upgrade_is_idempotent(demo_config, capsys, monkeypatch) -> None:

@@ -62,6 +62,24 @@ def users_add(
     console.print(f"{name}: {role}")
 
 
+@users_app.command("deactivate")
+def users_deactivate(name: str) -> None:
+    """Stop a team member from logging in or acting (their history stays)."""
+    from social_care.users import set_active
+
+    set_active(state.core().engine, name, False)
+    console.print(f"{name}: deactivated")
+
+
+@users_app.command("activate")
+def users_activate(name: str) -> None:
+    """Let a deactivated team member back in."""
+    from social_care.users import set_active
+
+    set_active(state.core().engine, name, True)
+    console.print(f"{name}: active")
+
+
 @users_app.command("list")
 def users_list(fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """List team members."""

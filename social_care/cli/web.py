@@ -19,7 +19,7 @@ def web(
         int | None, typer.Option(help="Port to listen on (default: web.port in config).")
     ] = None,
     secure_cookies: Annotated[
-        bool, typer.Option(help="Mark the session cookie Secure (serve behind HTTPS).")
+        bool, typer.Option(help="Mark the session cookie Secure (default: web.secure_cookies in config).")
     ] = False,
 ) -> None:
     """Serve the web inbox; set SOCIAL_CARE_SESSION_SECRET so logins survive restarts."""
@@ -32,7 +32,7 @@ def web(
     host, port = host or settings.host, port if port is not None else settings.port
     console.print(f"web inbox on http://{host}:{port}/ (Ctrl-C stops it)", highlight=False)
     uvicorn.run(
-        create_app(core, https_only=secure_cookies),
+        create_app(core, https_only=secure_cookies or settings.secure_cookies),
         host=host,
         port=port,
         log_level=core.config.settings.log_level.lower(),

@@ -21,7 +21,7 @@ from social_care import replies
 from social_care.classifier import CATEGORIES
 from social_care.config import ConfigError
 from social_care.web.auth import AgentDep, ApproverDep, CoreDep, UserDep
-from social_care.web.queries import WebUser, draft_extras, draft_row
+from social_care.web.queries import WebUser
 from social_care.web.security import csrf_token
 from social_care.web.views import render
 
@@ -109,7 +109,6 @@ def _page_context(
     )
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    extras = draft_extras(core.engine, [r.id for r in rows])
     return {
         "user": user,
         "csrf": csrf_token(request),
@@ -117,7 +116,6 @@ def _page_context(
         "brand": core.config.brand.name,
         "filters": filters,
         "rows": rows,
-        "extras": extras,
         "has_next": has_next,
         "counts": core.counts(),
         "states": STATES,
@@ -180,14 +178,13 @@ def _card(
     blocked: list[dict[str, str]] | None = None,
     text: str | None = None,
 ) -> Response:
-    row = draft_row(core, draft_id)
+    row = core.queue_row(draft_id)
     if row is None:
         raise HTTPException(404, f"no draft with id {draft_id}")
     context = {
         "user": user,
         "csrf": csrf_token(request),
         "row": row,
-        "extras": draft_extras(core.engine, [draft_id]),
         "sla_minutes": core.config.settings.reply_policy.sla_minutes,
         "max_length": core.config.settings.reply_policy.max_length,
         "card": {"error": error, "blocked": blocked, "text": text},
