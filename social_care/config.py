@@ -163,6 +163,38 @@ class WebSettings(_Section):
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set when served behind HTTPS).")
 
 
+class SmtpSettings(_Section):
+    host: str = Field("", description="SMTP server for e-mailing the weekly report ('' = do not e-mail).")
+    port: int = Field(587, description="SMTP port.")
+    user: str = Field("", description="SMTP user ('' = no login).")
+    password_env: str = Field(
+        "", description="Name of the environment variable that holds the SMTP password (never the password itself)."
+    )
+    sender: str = Field("", description="From address of the report e-mail.")
+    to: list[str] = Field(default_factory=list, description="Who receives the weekly report.")
+    starttls: bool = Field(True, description="Use STARTTLS.")
+
+    def as_mapping(self) -> dict[str, Any] | None:
+        """The form the report mailer takes, or None when e-mail is off."""
+        if not self.host:
+            return None
+        return {"host": self.host, "port": self.port, "user": self.user, "password_env": self.password_env,
+                "from": self.sender, "to": list(self.to), "starttls": self.starttls}
+
+
+class ReportSettings(_Section):
+    weekly: bool = Field(True, description="The daemon builds last week's report every Monday and keeps it.")
+    weekly_at: str = Field("07:00", description="Local time (brand.timezone) on Mondays when the report is built.")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="E-mailing the weekly report.")
+
+    @field_validator("weekly_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time like 07:00")
+        return value
+
+
 class WebhookSettings(_Section):
     verify_token: str = Field(
         "${SOCIAL_CARE_WEBHOOK_VERIFY_TOKEN:-}",
@@ -184,6 +216,7 @@ class Settings(_Section):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description="The mention classifier.")
     reply_policy: ReplyPolicy = Field(default_factory=ReplyPolicy, description="How drafts are written.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web inbox.")
+    reports: ReportSettings = Field(default_factory=ReportSettings, description="Weekly complaint-trend reports.")
     webhooks: WebhookSettings = Field(
         default_factory=WebhookSettings, description="Facebook and Instagram webhooks, served by the web inbox."
     )

@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from social_care import webhooks
 from social_care.app import SocialCare
 from social_care.users import PermissionDenied
-from social_care.web import admin, auth, health, inbox
+from social_care.web import admin, auth, health, inbox, reports
 from social_care.web.auth import Forbidden, NotAuthenticated, login_url
 from social_care.web.inbox import HTMX_CONFIG, is_htmx, json_wanted
 from social_care.web.security import (
@@ -44,7 +44,7 @@ def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # check_csrf runs before each route's own dependencies, so no POST of the inbox can forget it.
-    for module in (auth, inbox, admin, health):
+    for module in (auth, inbox, admin, health, reports):
         app.include_router(module.router, dependencies=[Depends(check_csrf)])
     # Meta's deliveries prove themselves with an HMAC signature over the body, not with a session:
     # they carry no CSRF token and need no log-in (the router refuses unsigned ones itself).
