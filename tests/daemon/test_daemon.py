@@ -208,11 +208,17 @@ def test_run_refuses_an_unmigrated_database_with_the_fix(tmp_path: Path) -> None
 def test_health_is_503_once_stopping(core: SocialCare) -> None:
     core.connector_for = lambda _id: FeedConnector(total=0)  # type: ignore[method-assign]
     port = _free_port()
-    with Running(core, metrics_port=port, metrics_host="127.0.0.1") as daemon:
-        daemon.stop_event.set()
+    daemon = Daemon(core, DaemonOptions(**{**FAST, "metrics_port": port, "metrics_host": "127.0.0.1"}))
+    daemon.start()  # no run loop: nothing but this test reacts to the stop flag
+    try:
+        url = f"http://127.0.0.1:{port}/healthz"
+        assert json.loads(urllib.request.urlopen(url, timeout=5).read())["status"] == "ok"
+        daemon.stop_event.set()  # what SIGTERM does first: a load balancer stops sending work at once
         with pytest.raises(urllib.error.HTTPError) as info:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
-        assert info.value.code == 503
+            urllib.request.urlopen(url, timeout=5)
+        assert info.value.code == 503 and json.loads(info.value.read())["stopping"] is True
+    finally:
+        assert daemon.shutdown()
 
 
 def test_forget_command_erases_and_records_the_request(core: SocialCare, sqlite_url: str, tmp_path: Path) -> None:
