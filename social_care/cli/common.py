@@ -35,6 +35,7 @@ class _State:
             config = load_config(self.config_path)
             logging.basicConfig(level=getattr(logging, config.settings.log_level.upper(), logging.INFO),
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
             self._core = SocialCare(config)
         if migrate:
             self._core.upgrade_db()

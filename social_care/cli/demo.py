@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
+import threading
 import time
 
 from social_care import models as m
 from social_care.app import CycleReport, SocialCare
 from social_care.cli.common import console, err_console
-from social_care.users import add_user, list_users
+from social_care.users import add_user
 
 DEMO_USER = "demo"
 
@@ -33,6 +35,28 @@ def start_sandbox(core: SocialCare, *, drip: bool):  # type: ignore[no-untyped-d
     return server
 
 
+def start_web(core: SocialCare):  # type: ignore[no-untyped-def]
+    """The web inbox in a background thread, unless its port is taken."""
+    import uvicorn
+
+    from social_care.web import create_app
+
+    settings = core.config.settings.web
+    if _port_open(settings.host, settings.port):
+        err_console.print(f"port {settings.port} is taken: the web inbox is not started (set web.port)")
+        return None
+    server = uvicorn.Server(uvicorn.Config(create_app(core), host=settings.host, port=settings.port,
+                                          log_level="warning", server_header=False))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  (the demo owns Ctrl-C)
+    thread = threading.Thread(target=server.run, name="demo-web", daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return server
+
+
 def _summary(report: CycleReport) -> str:
     polled = ", ".join(f"{p.account} +{p.stored}" + ("" if p.status == m.AccountStatus.OK else f" ({p.status.value})")
                        for p in report.polls)
@@ -44,14 +68,22 @@ def _summary(report: CycleReport) -> str:
 def run_demo(core: SocialCare, *, once: bool, interval: float) -> None:
     if not any(a.sandbox for a in core.config.settings.accounts):
         raise ValueError("the demo needs at least one account with `sandbox: true` in the config")
-    if not any(u.name == DEMO_USER for u in list_users(core.engine)):
-        add_user(core.engine, DEMO_USER, m.Role.APPROVER, actor="demo")
+    # A fresh password at every start: the demo user must not keep a guessable one.
+    password = secrets.token_urlsafe(9)
+    add_user(core.engine, DEMO_USER, m.Role.APPROVER, password=password, actor="demo")
     server = start_sandbox(core, drip=not once)
+    web = None
     try:
         console.print(f"[bold]social-care demo[/] for {core.config.brand.name}: "
                       f"database {core.config.database_url}, model {core.config.model_path}")
         if server is not None:
             console.print(f"sandbox platform: {server.base_url}/ (open it to see mentions and posted replies)")
+        if not once:
+            web = start_web(core)
+            if web is not None:
+                w = core.config.settings.web
+                console.print(f"web inbox: http://{w.host}:{w.port}/  (log in as [bold]{DEMO_USER}[/] with "
+                              f"password [bold]{password}[/], new at every start)", highlight=False)
         seen = {r.id for r in core.queue(state=None, limit=100000)}
         while True:
             report = core.cycle(send=not once, only_due=False)
@@ -72,5 +104,7 @@ def run_demo(core: SocialCare, *, once: bool, interval: float) -> None:
     except KeyboardInterrupt:
         console.print("demo stopped")
     finally:
+        if web is not None:
+            web.should_exit = True
         if server is not None:
             server.stop()
