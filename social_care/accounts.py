@@ -11,18 +11,21 @@ from connectors import Connector, build_connector
 from social_care import models as m
 from social_care.config import Account as AccountConfig
 from social_care.config import Config, ConfigError, account_options
-from social_care.db import session_scope
+from social_care.db import insert_ignore, session_scope
 
 
 def sync_accounts(engine: Engine, config: Config) -> dict[str, int]:
     """Make sure every configured account has a row; returns name -> id."""
     ids: dict[str, int] = {}
     with session_scope(engine) as session:
+        # Daemons starting together on a fresh database insert the same rows: the first wins, none fails.
+        insert_ignore(session, m.Account.__table__,  # type: ignore[arg-type]
+                      [{"name": a.name, "platform": a.platform, "status": m.AccountStatus.OK.value,
+                        "consecutive_failures": 0, "created_at": m.utcnow()} for a in config.settings.accounts],
+                      ("name",))
         for account in config.settings.accounts:
-            row = session.exec(select(m.Account).where(m.Account.name == account.name)).first()
-            if row is None:
-                row = m.Account(name=account.name, platform=account.platform)
-            elif row.platform != account.platform:
+            row = session.exec(select(m.Account).where(m.Account.name == account.name)).one()
+            if row.platform != account.platform:
                 raise ConfigError(
                     f"account {account.name!r} is stored as {row.platform} but configured as {account.platform}; "
                     "give the new account another name"

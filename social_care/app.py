@@ -15,11 +15,11 @@ from sqlmodel import select
 from social_care import models as m
 from social_care import replies
 from social_care.accounts import build_account_connector, connector_resolver, sync_accounts
-from social_care.classifier import Classifier, Thresholds, load_classifier
+from social_care.classifier import Thresholds, load_classifier
 from social_care.config import Config
 from social_care.db import check_ready, create_db_engine, session_scope, upgrade
 from social_care.ingest import PollReport, poll_account
-from social_care.pipeline import StepReport, classify_pending, draft_pending
+from social_care.pipeline import MentionClassifier, StepReport, classify_pending, draft_pending
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _queue_row(draft: m.ReplyDraft, mention: m.Mention, cls: m.Classification, a
 class SocialCare:
     """Everything a front end needs, built lazily from one :class:`Config`."""
 
-    def __init__(self, config: Config, *, engine: Engine | None = None, classifier: Classifier | None = None) -> None:
+    def __init__(self, config: Config, *, engine: Engine | None = None, classifier: MentionClassifier | None = None) -> None:
         self.config = config
         self._engine = engine
         self._classifier = classifier
@@ -113,7 +113,7 @@ class SocialCare:
         return self._engine
 
     @property
-    def classifier(self) -> Classifier:
+    def classifier(self) -> MentionClassifier:
         if self._classifier is None:
             settings = self.config.settings.classifier
             t = settings.thresholds

@@ -195,6 +195,17 @@ class ReportSettings(_Section):
         return value
 
 
+class DaemonSettings(_Section):
+    pipeline_interval_seconds: float = Field(10.0, gt=0, description="Seconds between classify/draft runs.")
+    send_interval_seconds: float = Field(15.0, gt=0, description="Seconds between runs of the sender of approved replies.")
+    poll_jitter_seconds: float = Field(5.0, ge=0, description="Up to this many seconds added to each poll time.")
+    leader_retry_seconds: float = Field(5.0, gt=0, description="Seconds between attempts to become the polling leader.")
+    stop_timeout_seconds: float = Field(30.0, gt=0, description="After SIGTERM, wait at most this long for the running step.")
+    retention_days: int = Field(90, ge=1, description="Raw platform payloads older than this are dropped (texts kept).")
+    metrics_host: str = Field("127.0.0.1", description="Address of /healthz and /metrics (0.0.0.0 for a remote scraper).")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Port of /healthz and /metrics (0 = off).")
+
+
 class WebhookSettings(_Section):
     verify_token: str = Field(
         "${SOCIAL_CARE_WEBHOOK_VERIFY_TOKEN:-}",
@@ -216,6 +227,7 @@ class Settings(_Section):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description="The mention classifier.")
     reply_policy: ReplyPolicy = Field(default_factory=ReplyPolicy, description="How drafts are written.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web inbox.")
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings, description="`social-care run`: jobs and operations.")
     reports: ReportSettings = Field(default_factory=ReportSettings, description="Weekly complaint-trend reports.")
     webhooks: WebhookSettings = Field(
         default_factory=WebhookSettings, description="Facebook and Instagram webhooks, served by the web inbox."

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -33,7 +32,7 @@ from connectors import (
     TransientError,
 )
 from social_care import models as m
-from social_care.db import session_scope
+from social_care.db import insert_ignore, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +58,6 @@ class PollReport:
     @property
     def stored(self) -> int:
         return sum(s.stored for s in self.streams)
-
-
-def _insert_ignore(session: Session, table: sa.Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING, on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 def _ids_by_key(session: Session, model: type[Any], platform: str, external_ids: set[str]) -> dict[str, int]:
@@ -106,7 +96,7 @@ def store_records(
     new = 0
     for platform, items in by_platform.items():
         authors = {r.author.external_id: r.author for r in items}
-        _insert_ignore(
+        insert_ignore(
             session,
             m.Author.__table__,  # type: ignore[arg-type]
             [
@@ -129,7 +119,7 @@ def store_records(
                     )
                 )
         threads = {r.thread_external_id for r in items if r.thread_external_id}
-        _insert_ignore(
+        insert_ignore(
             session,
             m.Conversation.__table__,  # type: ignore[arg-type]
             [{"platform": platform, "external_id": t, "created_at": m.utcnow()} for t in threads],
@@ -165,7 +155,7 @@ def store_records(
                 }
             )
         if rows:
-            _insert_ignore(session, m.Mention.__table__, rows, ("platform", "external_id"))  # type: ignore[arg-type]
+            insert_ignore(session, m.Mention.__table__, rows, ("platform", "external_id"))  # type: ignore[arg-type]
             new += len(rows)
     return new
 

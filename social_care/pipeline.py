@@ -10,21 +10,31 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from social_care import models as m
-from social_care.classifier import Classification, Classifier
+from social_care.classifier import Classification
 from social_care.config import Config
 from social_care.db import session_scope
 from social_care.drafting import DraftRequest, draft_reply, lint_draft, needs_reply
 
 log = logging.getLogger(__name__)
+
+
+class MentionClassifier(Protocol):
+    """What the pipeline needs of a classifier: the shipped one, or a wrapper (timing, tests)."""
+
+    name: str
+    version: str
+
+    def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[Classification]: ...
 
 
 @dataclass
@@ -50,7 +60,7 @@ def _claim(session: Session, stage: m.MentionStage, limit: int) -> list[m.Mentio
     return list(session.exec(query).all())
 
 
-def classify_pending(engine: Engine, classifier: Classifier, *, limit: int = 256, batch_size: int = 32) -> StepReport:
+def classify_pending(engine: Engine, classifier: MentionClassifier, *, limit: int = 256, batch_size: int = 32) -> StepReport:
     """Classify up to ``limit`` new mentions; each batch commits with its classifications."""
     report = StepReport()
     started = time.perf_counter()
@@ -69,7 +79,7 @@ def classify_pending(engine: Engine, classifier: Classifier, *, limit: int = 256
     return report
 
 
-def _classification_row(mention: m.Mention, result: Classification, classifier: Classifier) -> m.Classification:
+def _classification_row(mention: m.Mention, result: Classification, classifier: MentionClassifier) -> m.Classification:
     assert mention.id is not None
     return m.Classification(
         mention_id=mention.id,

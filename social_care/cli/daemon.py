@@ -15,24 +15,28 @@ from social_care.cli.common import check_format, console, err_console, print_jso
 
 @app.command()
 def run(
-    metrics_port: Annotated[int, typer.Option(help="Port for /healthz and /metrics (0 = off).")] = 9464,
-    metrics_host: Annotated[str, typer.Option(help="Address for /healthz and /metrics (0.0.0.0 for a scraper on another host).")] = "127.0.0.1",
-    retention_days: Annotated[int, typer.Option(help="Drop raw platform payloads older than this many days.")] = 90,
-    pipeline_interval: Annotated[float, typer.Option(help="Seconds between classify/draft runs.")] = 10.0,
-    send_interval: Annotated[float, typer.Option(help="Seconds between runs of the sender of approved replies.")] = 15.0,
-    poll_jitter: Annotated[float, typer.Option(help="Up to this many seconds added to each poll time.")] = 5.0,
-    leader_retry: Annotated[float, typer.Option(help="Seconds between attempts to become the polling leader.")] = 5.0,
-    stop_timeout: Annotated[float, typer.Option(help="After SIGTERM, wait at most this long for the running step.")] = 30.0,
+    metrics_port: Annotated[int | None, typer.Option(help="Port for /healthz and /metrics, 0 = off (default: daemon.metrics_port).")] = None,
+    metrics_host: Annotated[str | None, typer.Option(help="Address for /healthz and /metrics (default: daemon.metrics_host).")] = None,
+    retention_days: Annotated[int | None, typer.Option(help="Drop raw platform payloads older than this many days (default: daemon.retention_days).")] = None,
+    pipeline_interval: Annotated[float | None, typer.Option(help="Seconds between classify/draft runs.")] = None,
+    send_interval: Annotated[float | None, typer.Option(help="Seconds between runs of the sender of approved replies.")] = None,
+    poll_jitter: Annotated[float | None, typer.Option(help="Up to this many seconds added to each poll time.")] = None,
+    leader_retry: Annotated[float | None, typer.Option(help="Seconds between attempts to become the polling leader.")] = None,
+    stop_timeout: Annotated[float | None, typer.Option(help="After SIGTERM, wait at most this long for the running step.")] = None,
 ) -> None:
-    """Run the daemon: poll every account on its interval, classify, draft, send approved replies; stop on SIGTERM."""
-    from social_care.daemon import Daemon, DaemonOptions, check_startup, setup_logging
+    """Run the daemon: poll every account on its interval, classify, draft, send approved replies; stop on SIGTERM.
 
-    options = DaemonOptions(
-        metrics_port=metrics_port, metrics_host=metrics_host, retention_days=retention_days,
-        pipeline_seconds=pipeline_interval, send_seconds=send_interval, poll_jitter_seconds=poll_jitter,
-        leader_retry_seconds=leader_retry, shutdown_timeout_seconds=stop_timeout,
-    )
+    Settings come from `daemon:` in config.yaml; a flag given here overrides its key for this run.
+    """
+    from social_care.daemon import Daemon, check_startup, setup_logging
+    from social_care.daemon.options import options_from_config
+
     core = state.core(check=False)  # the config is valid once this returns
+    options = options_from_config(
+        core.config.settings.daemon, metrics_port=metrics_port, metrics_host=metrics_host,
+        retention_days=retention_days, pipeline_seconds=pipeline_interval, send_seconds=send_interval,
+        poll_jitter_seconds=poll_jitter, leader_retry_seconds=leader_retry, shutdown_timeout_seconds=stop_timeout,
+    )
     setup_logging(core.config.settings.log_level)
 
     def echo(line: str) -> None:

@@ -1,8 +1,12 @@
-"""Daemon settings: intervals, ports and limits, set from CLI options until config.yaml has a `daemon:` section."""
+"""Daemon settings: intervals, ports and limits, from config.yaml's `daemon:` section and CLI overrides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from social_care.config import DaemonSettings
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,19 @@ class DaemonOptions:
             raise ValueError("--metrics-port must be between 0 and 65535")
         if self.poll_jitter_seconds < 0:
             raise ValueError("--poll-jitter must not be negative")
+
+
+def options_from_config(settings: DaemonSettings, **overrides: Any) -> DaemonOptions:
+    """The daemon's options from ``daemon:`` in config.yaml; a CLI flag given (not None) wins."""
+    values: dict[str, Any] = {
+        "pipeline_seconds": settings.pipeline_interval_seconds,
+        "send_seconds": settings.send_interval_seconds,
+        "poll_jitter_seconds": settings.poll_jitter_seconds,
+        "leader_retry_seconds": settings.leader_retry_seconds,
+        "shutdown_timeout_seconds": settings.stop_timeout_seconds,
+        "retention_days": settings.retention_days,
+        "metrics_host": settings.metrics_host,
+        "metrics_port": settings.metrics_port,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return DaemonOptions(**values)

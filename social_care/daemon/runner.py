@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self, cast
+from typing import Any, Self
 
 import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
@@ -38,12 +38,11 @@ from sqlmodel import select
 
 from social_care import models as m
 from social_care.app import SocialCare
-from social_care.classifier import Classifier
 from social_care.daemon.http import OpsServer
 from social_care.daemon.leadership import Leadership, PostgresLeadership, SqliteSingleInstance
 from social_care.daemon.logs import quiet_busy_run_warnings
 from social_care.daemon.metrics import DaemonMetrics, TimedClassifier
-from social_care.daemon.options import DaemonOptions
+from social_care.daemon.options import DaemonOptions, options_from_config
 from social_care.daemon.retention import purge_raw_payloads
 from social_care.db import is_postgres, session_scope
 from social_care.ingest import poll_account
@@ -69,7 +68,7 @@ class Daemon:
 
     def __init__(self, core: SocialCare, options: DaemonOptions | None = None) -> None:
         self.core = core
-        self.options = options or DaemonOptions()
+        self.options = options or options_from_config(core.config.settings.daemon)
         self.engine = core.engine
         self.metrics = DaemonMetrics(self.engine)
         self.stop_event = threading.Event()
@@ -251,9 +250,12 @@ class Daemon:
         self._add(RETENTION, self._retention_job, 24 * 3600,
                   first=now + timedelta(seconds=self.options.retention_first_delay_seconds))
         produce = _weekly_report_entry_point()
-        if produce is not None:
+        reports = self.core.config.settings.reports
+        if produce is not None and reports.weekly:
+            hour, minute = (int(part) for part in reports.weekly_at.split(":"))
             self.scheduler.add_job(
-                self._report_job, CronTrigger(day_of_week="mon", hour=6, timezone=self.core.config.brand.timezone),
+                self._report_job, CronTrigger(day_of_week="mon", hour=hour, minute=minute,
+                                              timezone=self.core.config.brand.timezone),
                 args=(produce,), id=WEEKLY_REPORT, name=WEEKLY_REPORT, replace_existing=True, coalesce=True,
                 max_instances=1, misfire_grace_time=6 * 3600,
                 # Once soon after taking over too: the job is idempotent and catches a week missed while down.
@@ -336,9 +338,7 @@ class Daemon:
         with self._job(PIPELINE):
             batch_size = self.core.config.settings.classifier.batch_size
             while not self.stop_event.is_set():
-                # TimedClassifier has the Classifier interface (name, version, classify) by duck typing.
-                classifier = cast(Classifier, self.classifier)
-                classified = classify_pending(self.engine, classifier, limit=self.options.batch_limit,
+                classified = classify_pending(self.engine, self.classifier, limit=self.options.batch_limit,
                                               batch_size=batch_size)
                 self.metrics.classified.inc(classified.processed)
                 if self.stop_event.is_set():
@@ -371,7 +371,8 @@ class Daemon:
 
     def _report_job(self, produce: Callable[..., Any]) -> None:
         with self._job(WEEKLY_REPORT):
-            paths = produce(self.engine, self.core.config)
+            smtp = self.core.config.settings.reports.smtp.as_mapping()
+            paths = produce(self.engine, self.core.config, smtp=smtp)
             log.info("weekly report ready: %s", ", ".join(str(p) for p in paths or []))
 
     def _observe_first_responses(self) -> None:
