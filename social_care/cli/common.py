@@ -35,7 +35,8 @@ class _State:
             config = load_config(self.config_path)
             logging.basicConfig(level=getattr(logging, config.settings.log_level.upper(), logging.INFO),
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-            logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
+            for chatty in ("alembic", "apscheduler"):  # a line per migration or job run is not news
+                logging.getLogger(chatty).setLevel(logging.WARNING)
             self._core = SocialCare(config)
         if migrate:
             self._core.upgrade_db()

@@ -57,6 +57,27 @@ def start_web(core: SocialCare):  # type: ignore[no-untyped-def]
     return server
 
 
+def start_daemon(core: SocialCare, *, interval: float):  # type: ignore[no-untyped-def]
+    """The real daemon (scheduler, leader lock, jobs), in this process, with demo-sized intervals."""
+    from social_care.daemon import Daemon
+    from social_care.daemon.options import options_from_config
+
+    options = options_from_config(core.config.settings.daemon, pipeline_seconds=interval, send_seconds=interval,
+                                  poll_jitter_seconds=1.0, metrics_port=0)
+    daemon = Daemon(core, options)
+    daemon.start()
+    return daemon
+
+
+def _print_new(core: SocialCare, seen: set[int]) -> None:
+    new_rows = [r for r in core.queue(state="drafted", limit=1000) if r.id not in seen]
+    seen.update(r.id for r in new_rows)
+    if new_rows:
+        from social_care.cli.core import _queue_table
+
+        console.print(_queue_table(new_rows, f"{len(new_rows)} new drafts waiting for approval"))
+
+
 def _summary(report: CycleReport) -> str:
     polled = ", ".join(f"{p.account} +{p.stored}" + ("" if p.status == m.AccountStatus.OK else f" ({p.status.value})")
                        for p in report.polls)
@@ -72,7 +93,7 @@ def run_demo(core: SocialCare, *, once: bool, interval: float) -> None:
     password = secrets.token_urlsafe(9)
     add_user(core.engine, DEMO_USER, m.Role.APPROVER, password=password, actor="demo")
     server = start_sandbox(core, drip=not once)
-    web = None
+    web = daemon = None
     try:
         console.print(f"[bold]social-care demo[/] for {core.config.brand.name}: "
                       f"database {core.config.database_url}, model {core.config.model_path}")
@@ -85,25 +106,26 @@ def run_demo(core: SocialCare, *, once: bool, interval: float) -> None:
                 console.print(f"web inbox: http://{w.host}:{w.port}/  (log in as [bold]{DEMO_USER}[/] with "
                               f"password [bold]{password}[/], new at every start)", highlight=False)
         seen = {r.id for r in core.queue(state=None, limit=100000)}
-        while True:
-            report = core.cycle(send=not once, only_due=False)
+        if once:
+            report = core.cycle(send=False, only_due=False)
             console.print(_summary(report), highlight=False)
-            new_rows = [r for r in core.queue(state="drafted", limit=1000) if r.id not in seen]
-            seen.update(r.id for r in new_rows)
-            if new_rows:
-                from social_care.cli.core import _queue_table
-
-                console.print(_queue_table(new_rows, f"{len(new_rows)} new drafts waiting for approval"))
-            if once:
-                counts = core.counts()
-                console.print(f"{counts['mentions']} mentions stored, {counts['drafted']} drafts waiting. Next: "
-                              f"`social-care queue`, `social-care approve ID --user {DEMO_USER}`, `social-care send`, "
-                              f"or `social-care review --user {DEMO_USER}`")
-                return
+            _print_new(core, seen)
+            counts = core.counts()
+            console.print(f"{counts['mentions']} mentions stored, {counts['drafted']} drafts waiting. Next: "
+                          f"`social-care queue`, `social-care approve ID --user {DEMO_USER}`, `social-care send`, "
+                          f"or `social-care review --user {DEMO_USER}`")
+            return
+        daemon = start_daemon(core, interval=interval)
+        console.print("the daemon polls each account on its interval, drafts replies and posts approved ones; "
+                      "Ctrl-C stops the demo", highlight=False)
+        while True:
             time.sleep(interval)
+            _print_new(core, seen)
     except KeyboardInterrupt:
         console.print("demo stopped")
     finally:
+        if daemon is not None:
+            daemon.shutdown()
         if web is not None:
             web.should_exit = True
         if server is not None:
