@@ -79,3 +79,14 @@ def test_classification_records_model_and_scores(sandbox_core: SocialCare) -> No
 def _own_posts(core: SocialCare) -> int:
     with session_scope(core.engine) as session:
         return session.exec(select(sa.func.count()).select_from(m.Mention).where(m.Mention.is_own.is_(True))).one()  # type: ignore[attr-defined]
+
+
+def test_status_shows_the_x_read_budget_spent_today(sandbox_core: SocialCare) -> None:
+    from social_care.daemon import status_snapshot
+
+    sandbox_core.poll()
+    snapshot = status_snapshot(sandbox_core.engine, sandbox_core.config)
+    x = next(a for a in snapshot["accounts"] if a["platform"] == "x")
+    assert x["daily_read_budget"] == 10000
+    assert 2 <= x["reads_today"] <= 10  # one poll: a page of mentions and one of search, at least
+    assert all("reads_today" not in a for a in snapshot["accounts"] if a["platform"] != "x")

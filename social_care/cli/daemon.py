@@ -74,6 +74,9 @@ def status(fmt: Annotated[str, typer.Option("--format", help="table or json.")] 
     for a in snapshot["accounts"]:
         b = a["backlog"]
         status_text = a["status"] + (f" ({a['consecutive_failures']}x)" if a["consecutive_failures"] else "")
+        if "reads_today" in a:
+            budget = a["daily_read_budget"] or "no budget"
+            status_text += f"\nreads today {a['reads_today']}/{budget}"
         table.add_row(f"{a['account']}\n{a['platform']}" + ("" if a["enabled"] else " [disabled]"), status_text,
                       _short(a["last_success_at"]), _short(a["next_poll_at"]),
                       f"{b['unclassified']}/{b['undrafted']}/{b['drafts_waiting']}/{b['approved_unsent']}",

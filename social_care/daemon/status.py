@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def _read_budget(account: Any, cursors: list[dict[str, Any]]) -> dict[str, Any]:
+    """X bills reads: today's spend (UTC day) against the account's daily budget, from its cursors."""
+    if account.platform != "x":
+        return {}
+    today = datetime.now(UTC).date().isoformat()
+    spent = max((int((c.get("budget") or {}).get("reads", 0)) for c in cursors
+                 if (c.get("budget") or {}).get("day") == today), default=0)
+    return {"reads_today": spent, "daily_read_budget": int(account.options.get("daily_read_budget", 0))}
+
+
 def status_snapshot(engine: Engine, config: Config) -> dict[str, Any]:
     """Everything `status` prints, as plain JSON-ready data."""
     a, mt, d = (m.Account.__table__, m.Mention.__table__,  # type: ignore[attr-defined]
@@ -33,6 +43,10 @@ def status_snapshot(engine: Engine, config: Config) -> dict[str, Any]:
             (account_id, _label(stage)): int(n) for account_id, stage, n in connection.execute(
                 sa.select(mt.c.account_id, mt.c.stage, sa.func.count()).group_by(mt.c.account_id, mt.c.stage))
         }
+        cursors: dict[int, list[dict[str, Any]]] = {}
+        for account_id, value in connection.execute(sa.select(m.Cursor.__table__.c.account_id,  # type: ignore[attr-defined]
+                                                              m.Cursor.__table__.c.value)):  # type: ignore[attr-defined]
+            cursors.setdefault(account_id, []).append(value or {})
         states: dict[tuple[int | None, str], int] = {
             (account_id, _label(state)): int(n) for account_id, state, n in connection.execute(
                 sa.select(mt.c.account_id, d.c.state, sa.func.count()).join(mt, mt.c.id == d.c.mention_id)
@@ -53,6 +67,7 @@ def status_snapshot(engine: Engine, config: Config) -> dict[str, Any]:
             "next_poll_at": _iso(row.next_poll_at) if row is not None else None,
             "consecutive_failures": row.consecutive_failures if row is not None else 0,
             "error": row.status_detail if row is not None else None,
+            **_read_budget(account, cursors.get(account_id or -1, [])),
             "backlog": {
                 "unclassified": stages.get((account_id, m.MentionStage.NEW.value), 0),
                 "undrafted": stages.get((account_id, m.MentionStage.CLASSIFIED.value), 0),
