@@ -95,4 +95,6 @@ def test_kills_between_fetch_and_commit_lose_and_double_nothing(tmp_path, db_url
     assert not missing, f"{len(missing)} mentions lost after {crashes} kills: {sorted(missing)[:5]}"
     assert set(stored) == set(expected)
     assert faults_applied >= 5
-    print(f"{len(stored)} mentions, {crashes} kills ({kills}), {faults_applied} platform faults: 0 lost, 0 doubled")
+    per_platform = {p: sum(1 for platform, _ in stored if platform == p) for p in ("x", "facebook", "instagram")}
+    print(f"{len(stored)} mentions {per_platform}, {crashes} kills ({kills}), {faults_applied} platform faults: "
+          f"0 lost, 0 doubled")
