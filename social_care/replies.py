@@ -23,6 +23,7 @@ from social_care.config import Config
 from social_care.db import session_scope
 from social_care.drafting import lint_draft
 from social_care.pipeline import draft_request_for, templates_dir
+from social_care.suggestions import edit_diff
 from social_care.users import require_role
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,9 @@ def approve(engine: Engine, config: Config, draft_id: int, user: str, *, text: s
         draft.lint_override = bool(override and blocking_dicts(findings))
         draft.claimed_by = draft.claimed_until = None
         session.add(draft)
-        notes = [n for n in (note, "lint override" if draft.lint_override else None) if n]
+        diff = edit_diff(draft.original_text, final) if edited else None
+        notes = [n for n in (note, "lint override" if draft.lint_override else None,
+                             f"edit: {diff}" if diff else None) if n]
         _event(session, draft, user, "edited_and_approved" if edited else "approved",
                from_state=m.ReplyState.DRAFTED.value, before=before, after=final, note="; ".join(notes) or None)
         return draft

@@ -16,8 +16,9 @@ from social_care.app import QueueRow, SocialCare
 from social_care.cli.app import app
 from social_care.cli.common import console, state
 from social_care.replies import LintBlocked, QueueError, claim
+from social_care.suggestions import Alternative, alternatives
 
-KEYS = "[a]pprove  [e]dit  [r]eject  [s]kip  [b]ulk-approve clean praise  [q]uit"
+KEYS = "[a]pprove  [e]dit  [r]eject  [s]kip  [1-3] approve an alternative  [b]ulk-approve clean praise  [q]uit"
 
 
 def _show(row: QueueRow, position: int, total: int) -> None:
@@ -35,6 +36,13 @@ def _show(row: QueueRow, position: int, total: int) -> None:
     for finding in row.lint:
         colour = "red" if finding["level"] == "error" else "yellow"
         console.print(f"[{colour}]{finding['level']}[/] {finding['rule']}: {finding['message']}", highlight=False)
+
+
+def _show_alternatives(alts: list[Alternative]) -> None:
+    for n, alt in enumerate(alts, 1):
+        console.print(Panel(alt.text, title=f"alternative {n}: approved before for a similar mention "
+                            f"({alt.similarity:.0%} alike{', edited by the team' if alt.edited else ''})",
+                            border_style="magenta"))
 
 
 def _edit_text(text: str) -> str:
@@ -95,11 +103,16 @@ def review(user: Annotated[str, typer.Option(help="Who is reviewing (agents edit
             console.print(f"[yellow]skipping {row.id}: {exc}[/]")
             continue
         _show(row, position, len(rows))
+        alts = alternatives(core.engine, row.id)
+        _show_alternatives(alts)
         while True:
-            key = Prompt.ask(KEYS, choices=["a", "e", "r", "s", "b", "q"], default="s", show_choices=False)
+            choices = ["a", "e", "r", "s", "b", "q"] + [str(n) for n in range(1, len(alts) + 1)]
+            key = Prompt.ask(KEYS, choices=choices, default="s", show_choices=False)
             try:
                 if key == "a":
                     _approve(core, row, user)
+                elif key.isdigit():
+                    _approve(core, row, user, text=alts[int(key) - 1].text)
                 elif key == "e":
                     text = _edit_text(row.draft_text)
                     if text and text != row.draft_text:

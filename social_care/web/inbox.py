@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from connectors import ConnectorError
 from social_care import models as m
-from social_care import replies
+from social_care import replies, suggestions
 from social_care.classifier import CATEGORIES
 from social_care.config import ConfigError
 from social_care.web.auth import AgentDep, ApproverDep, CoreDep, UserDep
@@ -250,6 +250,15 @@ def draft_history(request: Request, draft_id: int, core: CoreDep, user: UserDep)
     except replies.QueueError as exc:
         raise HTTPException(404, str(exc)) from exc
     return render(request, "_history.html", {"events": events})
+
+
+@router.get("/drafts/{draft_id}/alternatives", response_class=HTMLResponse)
+def draft_alternatives(request: Request, draft_id: int, core: CoreDep, user: UserDep) -> Response:
+    """Replies the team approved before for mentions like this one (same intent, category, language)."""
+    return render(request, "_alternatives.html", {
+        "alternatives": suggestions.alternatives(core.engine, draft_id), "draft_id": draft_id,
+        "user": user, "csrf": csrf_token(request),
+    })
 
 
 @router.post("/drafts/{draft_id}/claim", response_class=HTMLResponse)
