@@ -29,6 +29,7 @@ from social_care.users import require_role
 log = logging.getLogger(__name__)
 
 SEND_LEASE = timedelta(minutes=5)
+PERMANENT = "PermanentError"
 
 
 class QueueError(Exception):
@@ -213,7 +214,10 @@ def _begin_send(engine: Engine, *, states: Sequence[m.ReplyState], now: datetime
     with session_scope(engine) as session:
         query = (
             select(m.ReplyDraft)
-            .where(m.ReplyDraft.state.in_([s.value for s in states]))  # type: ignore[attr-defined]
+            .where(m.ReplyDraft.state.in_([s.value for s in states]),  # type: ignore[attr-defined]
+                   # A permanent refusal (a reply the platform does not allow) is not retried.
+                   sa.or_(m.ReplyDraft.state != m.ReplyState.FAILED,
+                          sa.not_(sa.func.coalesce(m.ReplyDraft.last_error, "").like(f"{PERMANENT}%"))))
             .order_by(m.ReplyDraft.priority.desc(), m.ReplyDraft.id)  # type: ignore[attr-defined]
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -271,17 +275,28 @@ def _post_once(engine: Engine, connector_for: ConnectorFor, claimed: _Claimed, *
         connector = connector_for(account_id)
         if reconcile_first:
             found = connector.find_reply(reply_ref, text)
+            if found is not None and _already_recorded(engine, found.external_id):
+                # Another draft's reply with the same text in the same thread (templates repeat):
+                # not ours, so this one was never posted.
+                found = None
             if found is not None:
                 _finish_sent(engine, draft_id, found, reconciled=True)
                 report.reconciled += 1
                 return
         posted = connector.post_reply(reply_ref, text)
     except ConnectorError as exc:
-        _finish_failed(engine, draft_id, f"{type(exc).__name__}: {exc}", retryable=not isinstance(exc, PermanentError))
+        permanent = isinstance(exc, PermanentError)
+        _finish_failed(engine, draft_id, f"{PERMANENT if permanent else type(exc).__name__}: {exc}",
+                       retryable=not permanent)
         report.failed += 1
         return
     _finish_sent(engine, draft_id, posted, reconciled=False)
     report.sent += 1
+
+
+def _already_recorded(engine: Engine, external_id: str) -> bool:
+    with session_scope(engine) as session:
+        return session.exec(select(m.PostedReply.id).where(m.PostedReply.external_id == external_id)).first() is not None
 
 
 def send_approved(engine: Engine, connector_for: ConnectorFor, *, limit: int = 50, retry_failed: bool = False,

@@ -174,3 +174,17 @@ def test_failed_send_is_retryable_and_checks_the_platform_first(team, record, sc
     assert replies.send_approved(team, lambda _a: connector).sent == 0  # failed waits for an explicit retry
     assert replies.send_approved(team, lambda _a: connector, retry_failed=True).sent == 1
     assert _state(team, draft_id) == m.ReplyState.SENT
+
+
+def test_permanent_refusals_are_not_retried(team, record, scripted) -> None:
+    from connectors import PermanentError
+
+    draft_id = _draft(team, record)
+    replies.approve(team, CONFIG, draft_id, "paula")
+    connector = scripted()
+    connector.fail_post = PermanentError("commenting on media you are tagged in is not supported")
+    assert replies.send_approved(team, lambda _a: connector).failed == 1
+    assert replies.send_approved(team, lambda _a: connector, retry_failed=True).failed == 0
+    with session_scope(team) as session:
+        draft = session.get(m.ReplyDraft, draft_id)
+        assert draft.state == m.ReplyState.FAILED and draft.last_error.startswith("PermanentError")
