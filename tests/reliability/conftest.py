@@ -118,14 +118,19 @@ def _daemon_child(config: Config, log_path: str, classify_delay: float) -> None:
     try:
         from daemon_fakes import FakeClassifier
 
-        from social_care.daemon import Daemon, DaemonOptions, setup_logging
+        from social_care.daemon import Daemon, DaemonOptions, check_startup, setup_logging
 
         core = SocialCare(config, classifier=FakeClassifier(delay=classify_delay))
         setup_logging("INFO", json_lines=True)
         options = DaemonOptions(pipeline_seconds=0.2, send_seconds=0.25, poll_jitter_seconds=0,
                                 leader_retry_seconds=0.3, metrics_port=0, batch_limit=6, send_limit=5,
                                 shutdown_timeout_seconds=5)
-        code = 0 if Daemon(core, options).run() else 1
+        # What `social-care run` does before running: the instance lock, then the start-up checks,
+        # whose passing accounts are polled even if a previous run flagged them for re-authentication.
+        daemon = Daemon(core, options)
+        daemon.claim_instance()
+        daemon.reauth_retry = check_startup(core, print, load_model=False)
+        code = 0 if daemon.run() else 1
     finally:
         sys.stdout.flush()
         os._exit(code)  # skip the test process's atexit handlers, inherited by the fork

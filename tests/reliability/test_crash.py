@@ -115,6 +115,13 @@ def _run_crash_suite(tmp_path: Path, sandbox_server: Any, sandbox_config_fn: Any
     # Drafts a kill left in `sending` wait out their lease; a sender after it reconciles them.
     later = m.utcnow() + replies.SEND_LEASE + timedelta(seconds=5)
     replies.send_approved(core.engine, core.connector_for, now=later)
+    # Posts refused with a 429 (the sandbox's create_tweet window) stay failed-retryable: the daemon's sender
+    # never retries them (only `social-care send --retry-failed` does), so the operator's retry is run here.
+    rate_limited = scalar(core.engine, "SELECT count(*) FROM reply_drafts WHERE state = 'failed' AND last_error LIKE 'RateLimited%'")
+    if rate_limited:
+        sandbox_server.x_api.windows._windows.clear()  # 15 minutes later, in effect: the window reopened
+        replies.send_approved(core.engine, core.connector_for, retry_failed=True, now=later, limit=10_000)
+    print(f"  posts refused with 429 and left for `send --retry-failed`: {rate_limited}")
 
     stored = stored_mentions(core)
     posted = sandbox_server.state.brand_replies[replies_before:]
