@@ -157,3 +157,20 @@ def test_init_writes_a_config_that_loads(tmp_path, capsys, monkeypatch) -> None:
     assert (tmp_path / "mine.yaml").exists() and (tmp_path / "data" / "social-care.db").exists()
     code, _, err = run(["init", "--path", "mine.yaml"], capsys, monkeypatch)
     assert code == 1 and "--force" in err
+
+
+@pytest.mark.shipped_model
+def test_eval_scores_a_labelled_file(tmp_path, capsys, monkeypatch) -> None:
+    data = tmp_path / "labelled.jsonl"
+    rows = [{"text": "Meu pedido não chegou, quero meu dinheiro de volta", "complaint": 1},
+            {"text": "Adorei a blusa, chegou rapidinho!", "complaint": 0},
+            {"text": "My package never arrived and nobody answers", "complaint": 1},
+            {"text": "Thanks, the shoes are perfect", "complaint": 0}]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    code, out, err = run(["eval", "--dataset", str(data), "--format", "json"], capsys, monkeypatch)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["n"] == 4 and result["throughput"]["texts"] == 4
+    assert "complaint" in json.dumps(result["metrics"])
+    code, _, err = run(["eval", "--dataset", str(tmp_path / "none.jsonl")], capsys, monkeypatch)
+    assert code == 1 and "is not a file" in err
