@@ -41,6 +41,9 @@ class ModelSpec:
     heads: dict[str, dict[str, Any]]
     temperatures: dict[str, float] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+    # Inference options, e.g. {"int8_dynamic": true}: quantise the encoder's Linear layers to
+    # int8 at load time (torch dynamic quantisation; no extra dependency).
+    runtime: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,7 @@ class ModelSpec:
             "heads": self.heads,
             "temperatures": self.temperatures,
             "training": self.training,
+            "runtime": self.runtime,
         }
 
     @classmethod
@@ -75,6 +79,7 @@ class ModelSpec:
                 heads=dict(data["heads"]),
                 temperatures={k: float(v) for k, v in data.get("temperatures", {}).items()},
                 training=dict(data.get("training", {})),
+                runtime=dict(data.get("runtime", {})),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"{where} is malformed: {exc!r}") from exc

@@ -186,3 +186,14 @@ def test_as_dict_is_json_ready(classifier: clf.Classifier) -> None:
     (c,) = classifier.classify(["Wrong size delivered, I want a refund"])
     data = json.loads(json.dumps(c.as_dict()))
     assert data["intent"] == c.intent and data["severity_scores"] == c.severity_scores
+
+
+def test_int8_runtime_gives_close_scores(tiny_model_dir: Path) -> None:
+    from social_care.classifier.inference import load_classifier_with_options
+
+    texts = ["Produto chegou quebrado", "Love it, thanks!"]
+    fp32 = load_classifier_with_options(str(tiny_model_dir), int8=False).classify(texts)
+    int8 = load_classifier_with_options(str(tiny_model_dir), int8=True).classify(texts)
+    for a, b in zip(fp32, int8, strict=True):
+        assert abs(a.complaint_score - b.complaint_score) < 0.1
+        _check_consistent(b, Thresholds())
