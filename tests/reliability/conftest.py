@@ -174,3 +174,60 @@ def daemons() -> Iterator[list[SandboxDaemon]]:
     yield started
     for daemon in started:
         daemon.kill()
+
+
+# --- the web inbox: the helpers of tests/web/conftest.py, loaded by path (its module is also named conftest) ---
+
+import importlib.util
+
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from social_care import users as _users
+
+_spec = importlib.util.spec_from_file_location("web_test_helpers", Path(__file__).resolve().parents[1] / "web" / "conftest.py")
+assert _spec and _spec.loader
+web = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(web)
+
+
+@pytest.fixture
+def web_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Any) -> Iterator[SocialCare]:
+    """A team (viewer vera, agent alex, approvers paula and rui, admin ada) on SQLite, a scripted sender."""
+    # Argon2 at production cost is ~0.5 s per hash on a shared core; these tests are about the web layer.
+    monkeypatch.setattr(_users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    from social_care.db import create_db_engine, upgrade
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    upgrade(engine)
+    web.add_team(engine)
+    core = SocialCare(web.web_config(), engine=engine)
+    connector = scripted()
+    core.__dict__["connector_for"] = lambda account_id: connector
+    core.__dict__["scripted_connector"] = connector
+    yield core
+    engine.dispose()
+
+
+@pytest.fixture
+def web_app(web_core: SocialCare) -> Any:
+    from social_care.web import create_app
+
+    return create_app(web_core)
+
+
+@pytest.fixture
+def as_user(web_app: Any) -> Iterator[Callable[[str], Any]]:
+    """A logged-in client per user name: ``as_user("paula")`` (a tests/web Browser)."""
+    clients: list[TestClient] = []
+
+    def login(name: str) -> Any:
+        client = TestClient(web_app, raise_server_exceptions=False)
+        clients.append(client)
+        browser = web.Browser(client)
+        assert browser.login(name).status_code == 303
+        return browser
+
+    yield login
+    for client in clients:
+        client.close()

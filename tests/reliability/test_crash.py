@@ -110,7 +110,7 @@ def _run_crash_suite(tmp_path: Path, sandbox_server: Any, sandbox_config_fn: Any
         log.read_text()[-3000:]
     time.sleep(1.5)  # one more poll/send round finds nothing new
     assert daemon.stop() == 0, log.read_text()[-3000:]
-    tally.crashes = log.read_text().count('"levelname": "CRITICAL"') + log.read_text().count("Traceback")
+    tally.crashes = log.read_text().count('"level": "CRITICAL"') + log.read_text().count("Traceback")
 
     # Drafts a kill left in `sending` wait out their lease; a sender after it reconciles them.
     later = m.utcnow() + replies.SEND_LEASE + timedelta(seconds=5)
