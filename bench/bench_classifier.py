@@ -61,7 +61,7 @@ def peak_rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(ROOT / "models" / "social-care-interim"))
+    parser.add_argument("--model", default=str(ROOT / "models" / "social-care-e5s-l6"))
     parser.add_argument("--texts", type=Path, default=None, help="JSONL with a text field")
     parser.add_argument("--n", type=int, default=512, help="texts per throughput run")
     parser.add_argument("--batch-size", type=int, default=32)
