@@ -115,14 +115,14 @@ class SandboxSettings(_Section):
 
 class ClassifierThresholdSettings(_Section):
     complaint: float = Field(0.5, ge=0, le=1, description="Complaint probability from which a mention is a complaint.")
-    category: float = Field(0.4, ge=0, le=1, description="Probability from which a complaint category applies.")
+    category: float = Field(0.2, ge=0, le=1, description="Probability from which a complaint category applies.")
     remedy_due: float = Field(0.5, ge=0, le=1, description="Probability from which a remedy is offered.")
     high_priority_severity: int = Field(3, ge=0, le=4, description="Severity from which a mention is high priority.")
 
 
 class ClassifierSettings(_Section):
     model: str = Field(
-        "models/social-care-interim",
+        "models/social-care-e5s-l6",
         description="Model directory (relative to the config file) or a Hugging Face id.",
     )
     threads: int = Field(2, ge=1, description="CPU threads for inference.")
