@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -103,24 +102,29 @@ def _classification_row(mention: m.Mention, result: Classification, classifier: 
     )
 
 
-def _author_history(session: Session, mention: m.Mention) -> tuple[int, int]:
-    """Earlier mentions and earlier complaints by the same author (personalisation)."""
-    if mention.author_id is None:
-        return 0, 0
-    earlier = sa.and_(m.Mention.author_id == mention.author_id, m.Mention.id < mention.id)  # type: ignore[operator]
-    mentions = session.exec(select(sa.func.count()).select_from(m.Mention).where(earlier)).one()
-    complaints = session.exec(
-        select(sa.func.count())
-        .select_from(m.Mention)
-        .join(m.Classification, m.Classification.mention_id == m.Mention.id)  # type: ignore[arg-type]
-        .where(earlier, m.Classification.complaint.is_(True))  # type: ignore[attr-defined]
-    ).one()
-    return int(mentions), int(complaints)
+def _histories(session: Session, mentions: Sequence[m.Mention]) -> dict[int, tuple[int, int]]:
+    """mention id -> (earlier mentions, earlier complaints) by the same author, in one query per batch."""
+    author_ids = {mm.author_id for mm in mentions if mm.author_id is not None}
+    if not author_ids:
+        return {}
+    newest = max(mm.id for mm in mentions if mm.id is not None)
+    rows = session.exec(
+        select(m.Mention.author_id, m.Mention.id, m.Classification.complaint)
+        .outerjoin(m.Classification, m.Classification.mention_id == m.Mention.id)  # type: ignore[arg-type]
+        .where(m.Mention.author_id.in_(author_ids), m.Mention.id < newest)  # type: ignore[union-attr,operator]
+    ).all()
+    by_author: dict[int, list[tuple[int, bool]]] = {}
+    for author_id, mention_id, complaint in rows:
+        by_author.setdefault(author_id, []).append((mention_id, bool(complaint)))
+    found = {}
+    for mm in mentions:
+        earlier = [c for i, c in by_author.get(mm.author_id or -1, []) if i < (mm.id or 0)]
+        found[mm.id or 0] = (len(earlier), sum(earlier))
+    return found
 
 
-def draft_request_for(session: Session, mention: m.Mention, classification: m.Classification) -> DraftRequest:
-    author = session.get(m.Author, mention.author_id) if mention.author_id else None
-    prior_mentions, prior_complaints = _author_history(session, mention)
+def _request(mention: m.Mention, classification: m.Classification, author: m.Author | None,
+             history: tuple[int, int]) -> DraftRequest:
     return DraftRequest(
         platform=mention.platform,
         text=mention.text,
@@ -134,9 +138,14 @@ def draft_request_for(session: Session, mention: m.Mention, classification: m.Cl
         severity=classification.severity,
         remedy_due=classification.remedy_due,
         is_own=mention.is_own,
-        prior_mentions=prior_mentions,
-        prior_complaints=prior_complaints,
+        prior_mentions=history[0],
+        prior_complaints=history[1],
     )
+
+
+def draft_request_for(session: Session, mention: m.Mention, classification: m.Classification) -> DraftRequest:
+    author = session.get(m.Author, mention.author_id) if mention.author_id else None
+    return _request(mention, classification, author, _histories(session, [mention]).get(mention.id or 0, (0, 0)))
 
 
 def templates_dir(config: Config) -> str:
@@ -158,11 +167,18 @@ def draft_pending(engine: Engine, config: Config, *, limit: int = 256) -> StepRe
             mentions = _claim(session, m.MentionStage.CLASSIFIED, min(64, limit - report.processed))
             if not mentions:
                 break
+            ids = [mm.id for mm in mentions]
+            classifications = {c.mention_id: c for c in session.exec(
+                select(m.Classification).where(m.Classification.mention_id.in_(ids))).all()}  # type: ignore[attr-defined]
+            author_ids = {mm.author_id for mm in mentions if mm.author_id is not None}
+            authors = {a.id: a for a in session.exec(
+                select(m.Author).where(m.Author.id.in_(author_ids))).all()} if author_ids else {}  # type: ignore[union-attr]
+            histories = _histories(session, mentions)
+            drafted: list[tuple[m.ReplyDraft, str | None]] = []
             for mention in mentions:
-                classification = session.exec(
-                    select(m.Classification).where(m.Classification.mention_id == mention.id)
-                ).one()
-                request = draft_request_for(session, mention, classification)
+                classification = classifications[mention.id]
+                author = authors.get(mention.author_id) if mention.author_id else None
+                request = _request(mention, classification, author, histories.get(mention.id or 0, (0, 0)))
                 wanted, _reason = needs_reply(request, policy)
                 if not wanted:
                     mention.stage = m.MentionStage.NO_REPLY
@@ -170,7 +186,6 @@ def draft_pending(engine: Engine, config: Config, *, limit: int = 256) -> StepRe
                     continue
                 draft = draft_reply(request, brand=brand, policy=policy)
                 findings = lint_draft(draft.text, request, brand=brand, policy=policy)
-                author = session.get(m.Author, mention.author_id) if mention.author_id else None
                 row = m.ReplyDraft(
                     mention_id=mention.id,  # type: ignore[arg-type]
                     state=m.ReplyState.DRAFTED,
@@ -182,20 +197,14 @@ def draft_pending(engine: Engine, config: Config, *, limit: int = 256) -> StepRe
                     priority=priority_of(classification, author.followers if author else None),
                 )
                 session.add(row)
-                session.flush()
-                session.add(
-                    m.ReplyEvent(
-                        draft_id=row.id,  # type: ignore[arg-type]
-                        actor="system",
-                        action="drafted",
-                        from_state=None,
-                        to_state=m.ReplyState.DRAFTED.value,
-                        after_text=draft.text,
-                        note=draft.error,
-                    )
-                )
+                drafted.append((row, draft.error))
                 mention.stage = m.MentionStage.DRAFTED
                 session.add(mention)
+            session.flush()  # one round trip for the batch's draft ids
+            for row, error in drafted:
+                session.add(m.ReplyEvent(draft_id=row.id, actor="system", action="drafted",  # type: ignore[arg-type]
+                                         from_state=None, to_state=m.ReplyState.DRAFTED.value,
+                                         after_text=row.text, note=error))
             report.processed += len(mentions)
     report.seconds = time.perf_counter() - started
     return report
