@@ -46,6 +46,9 @@ LANGUAGES = ("pt", "pt", "pt", "en", "es")
 CATEGORIES = ("delivery", "wrong_item", "damaged_defective", "refund_return", "payment_billing", "customer_service")
 PASSWORD = "bench passphrase 2026"
 SESSION_SECRET = "bench-session-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+# The queue with state=all orders every draft by priority: without this index SQLite sorts all N rows
+# (5.3 s at 1M); with it the first page is read in index order (13-47 ms). Proposed as a migration.
+PROPOSED_INDEX = "ix_reply_drafts_priority_id ON reply_drafts (priority DESC, id)"
 DRAFT_TEXT = "@cliente Sentimos muito pelo transtorno! Vamos resolver: chame a gente por DM. Equipe Loja Aurora"
 
 
@@ -243,6 +246,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--reuse", action="store_true", help="keep the database from an earlier run with this --mentions")
+    parser.add_argument("--proposed-index", action="store_true",
+                        help=f"also create {PROPOSED_INDEX} (the migration this bench proposes), dropped again after")
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -272,6 +277,10 @@ def main() -> None:
             "SELECT id FROM reply_drafts WHERE state = 'drafted' ORDER BY id DESC LIMIT :k"), {"k": clients * 5000})]
         counts = dict(connection.execute(sa.text("SELECT state, count(*) FROM reply_drafts GROUP BY state")).all())
     print(f"database: {args.db}, {args.mentions} mentions, drafts by state {counts}")
+    if args.proposed_index:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {PROPOSED_INDEX}"))
+        print(f"with the proposed index {PROPOSED_INDEX}")
     explain(engine)
 
     port = free_port()
@@ -297,6 +306,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(15)
+        if args.proposed_index:
+            with engine.begin() as connection:
+                connection.execute(sa.text("DROP INDEX IF EXISTS ix_reply_drafts_priority_id"))
     errors = [e for r in reviewers for e in r.errors]
     print(f"{clients} clients for {elapsed:.1f} s (each logged in as its own approver):")
     for action, label in (("queue", "GET / (queue page, random filters)"), ("approve", "POST /drafts/{id}/approve")):
