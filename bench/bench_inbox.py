@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_reports import PG_ADMIN, Writer, machine  # noqa: E402 - the shared bulk writer and machine line
+from bench_reports import PG_ADMIN, Writer, machine
 
-from social_care.db import create_db_engine, upgrade  # noqa: E402
+from social_care.db import create_db_engine, upgrade
 
 PLATFORMS = ("x", "facebook", "instagram")
 LANGUAGES = ("pt", "pt", "pt", "en", "es")
@@ -189,11 +189,11 @@ class Reviewer(threading.Thread):
                 params = self.rng.choice([{}, {"platform": self.rng.choice(PLATFORMS)},
                                           {"category": self.rng.choice(CATEGORIES)}, {"severity": "3"},
                                           {"language": "en"}, {"state": "all"}, {"page": str(self.rng.randint(2, 20))}])
-                self._timed("queue", lambda: client.get("/", params=params))
+                self._timed("queue", lambda: client.get("/", params=params))  # noqa: B023 - called at once
                 if self.drafts:
                     draft = self.drafts.pop()
                     self._timed("approve", lambda: client.post(f"/drafts/{draft}/approve", data={"override": "1"},
-                                                               headers=headers))
+                                                               headers=headers))  # noqa: B023
 
     def _timed(self, action: str, call: Any) -> None:
         started = time.perf_counter()
@@ -213,7 +213,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def explain(engine: sa.engine.Engine) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 from connectors import ConnectorError
 from connectors.webhooks import parse_webhook
 from social_care.accounts import build_account_connector
-from social_care.config import Brand, ConfigError, PolicyLinks, PrivateChannel, ReplyPolicy, parse_config
+from social_care.config import (
+    Brand,
+    ConfigError,
+    PolicyLinks,
+    PrivateChannel,
+    ReplyPolicy,
+    parse_config,
+)
 from social_care.drafting import DraftRequest, draft_reply
 
 from .conftest import LONG, Tally, web
@@ -146,7 +153,7 @@ def test_broken_items_in_a_page_are_quarantined_and_neighbours_kept(platform, co
         except ConnectorError:
             tally.faults += 1
             return  # a clean, classified failure: the poll loop keeps the cursor and retries
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             tally.crashes += 1
             raise AssertionError(f"{type(exc).__name__} escaped the {platform} parser: {exc}") from exc
         if mutator.neighbours:

@@ -10,13 +10,11 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from social_care import models as m
 from social_care.app import SocialCare
 from social_care.config import Config
 from social_care.daemon import setup_logging
