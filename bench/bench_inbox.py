@@ -192,8 +192,8 @@ class Reviewer(threading.Thread):
                 self._timed("queue", lambda: client.get("/", params=params))  # noqa: B023 - called at once
                 if self.drafts:
                     draft = self.drafts.pop()
-                    self._timed("approve", lambda: client.post(f"/drafts/{draft}/approve", data={"override": "1"},
-                                                               headers=headers))  # noqa: B023
+                    self._timed("approve", lambda: client.post(f"/drafts/{draft}/approve", data={"override": "1"},  # noqa: B023
+                                                               headers=headers))
 
     def _timed(self, action: str, call: Any) -> None:
         started = time.perf_counter()
