@@ -168,10 +168,14 @@ class FacebookConnector:
                     post_id = str(post["id"])
                     activity = post.get("updated_time") or post["created_time"]
                     updated = int(parse_graph_time(activity).timestamp())
-                except (KeyError, TypeError, ValueError):
+                except (KeyError, TypeError, ValueError, AttributeError):
                     continue  # the feed stream quarantines broken posts; here they only select work
-                summary = (post.get("comments") or {}).get("summary") or {}
-                count = int(summary.get("total_count", -1))
+                comments = post.get("comments")
+                summary = comments.get("summary") if isinstance(comments, dict) else None
+                try:
+                    count = int(summary.get("total_count", -1)) if isinstance(summary, dict) else -1
+                except (TypeError, ValueError):
+                    count = -1  # unknown: the post's comments are read again
                 known = per_post.get(post_id)
                 # Times have one-second resolution: the comment count catches what they miss.
                 if (
@@ -272,10 +276,12 @@ class FacebookConnector:
         return Author(str(sender.get("id") or "unknown"), None, sender.get("name"))
 
     def _parse_post(self, item: dict[str, Any], stream: str) -> ParsedItem:
+        if not isinstance(item, dict):  # a null or a list where the page promised an object
+            return ParsedItem(None, _quarantine(stream, item, "item is not an object"), None)
         post_id = item.get("id")
         try:
             created = parse_graph_time(item["created_time"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             created = None
         if not post_id or created is None:
             return ParsedItem(
@@ -299,10 +305,12 @@ class FacebookConnector:
         return ParsedItem(record, None, created)
 
     def _parse_comment(self, item: dict[str, Any], post_id: str) -> ParsedItem:
+        if not isinstance(item, dict):  # a null or a list where the page promised an object
+            return ParsedItem(None, _quarantine("comments", item, "item is not an object"), None)
         comment_id = item.get("id")
         try:
             created = parse_graph_time(item["created_time"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             created = None
         if not comment_id or created is None or "message" not in item:
             return ParsedItem(

@@ -203,6 +203,11 @@ class GraphClient:
             raise PermanentError(f"Graph client error: {message}") from error
         except ValueError as error:  # JSONDecodeError: a truncated or garbled body
             raise TransientError(f"Graph answered malformed JSON: {error}") from error
+        except (AttributeError, TypeError) as error:  # an error body the client cannot read, e.g. {"error": "Bad Gateway"}
+            status = self._last_response.status_code if self._last_response is not None else None
+            if status is None or status >= 500:
+                raise TransientError(f"Graph answered {status} with an unreadable error body") from error
+            raise PermanentError(f"Graph answered {status} with an unreadable error body") from error
         except requests.RequestException as error:
             if is_transport_error(error):
                 raise TransientError(f"Graph request failed: {error}") from error

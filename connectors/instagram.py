@@ -159,7 +159,7 @@ class InstagramConnector:
                 try:
                     media_id = str(media["id"])
                     posted = int(parse_graph_time(media["timestamp"]).timestamp())
-                except (KeyError, TypeError, ValueError):
+                except (KeyError, TypeError, ValueError, AttributeError):
                     continue
                 if posted < lookback:
                     too_old = True  # newest first: everything after this is older still
@@ -318,10 +318,12 @@ class InstagramConnector:
     def _parse_comment(
         self, item: dict[str, Any], media_id: str, permalink: str | None, stream: str = "comments"
     ) -> ParsedItem:
+        if not isinstance(item, dict):  # a null or a list where the page promised an object
+            return ParsedItem(None, _quarantine(stream, item, "item is not an object"), None)
         comment_id = item.get("id")
         try:
             created = parse_graph_time(item["timestamp"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             created = None
         if not comment_id or created is None or "text" not in item:
             return ParsedItem(
@@ -350,10 +352,12 @@ class InstagramConnector:
         return ParsedItem(record, None, created)
 
     def _parse_media(self, item: dict[str, Any], stream: str) -> ParsedItem:
+        if not isinstance(item, dict):  # a null or a list where the page promised an object
+            return ParsedItem(None, _quarantine(stream, item, "item is not an object"), None)
         media_id = item.get("id")
         try:
             created = parse_graph_time(item["timestamp"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             created = None
         if not media_id or created is None:
             return ParsedItem(

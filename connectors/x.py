@@ -429,7 +429,7 @@ class XConnector:
             )
         try:
             created = parse_x_time(item["created_at"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return QuarantinedItem(
                 PLATFORM, stream, "tweet without a valid created_at", item, str(item["id"])
             )
@@ -438,11 +438,12 @@ class XConnector:
         user = users.get(author_id, {})
         username = user.get("username")
         followers = (user.get("public_metrics") or {}).get("followers_count")
+        references = item.get("referenced_tweets")
         replied_to = next(
             (
                 str(r["id"])
-                for r in item.get("referenced_tweets") or []
-                if r.get("type") == "replied_to"
+                for r in (references if isinstance(references, list) else [])
+                if isinstance(r, dict) and r.get("type") == "replied_to" and r.get("id")
             ),
             None,
         )

@@ -301,8 +301,14 @@ def _check_keys(data: Any, model: type[BaseModel], where: str) -> None:
         annotation = fields[key].annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             _check_keys(value, annotation, path)
-        elif key == "accounts" and isinstance(value, list):
+        elif key == "accounts":
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                raise ConfigError(f"config key {path!r} must be a list of accounts, got {type(value).__name__}")
             for i, item in enumerate(value):
+                if not isinstance(item, dict):
+                    raise ConfigError(f"config key '{path}[{i}]' must be a mapping, got {type(item).__name__}")
                 _check_keys(item, Account, f"{path}[{i}]")
                 _check_account_options(item, f"{path}[{i}]")
 
@@ -311,22 +317,27 @@ def _check_account_options(item: Any, where: str) -> None:
     if not isinstance(item, dict):
         return
     platform = item.get("platform")
-    if platform not in OPTION_TYPES:
-        return
+    if not isinstance(platform, str) or platform not in OPTION_TYPES:
+        return  # pydantic names the bad platform value
     option_fields = list(OPTION_TYPES[platform].__dataclass_fields__)
-    for key in (item.get("options") or {}):
+    options, secrets = item.get("options") or {}, item.get("secrets") or {}
+    if not isinstance(options, dict) or not isinstance(secrets, dict):
+        return  # pydantic names the key that is not a mapping
+    for key in options:
         if key not in option_fields:
             raise ConfigError(f"unknown config key '{where}.options.{key}' for {platform}{_did_you_mean(str(key), option_fields)}")
     secret_names = list(SECRET_NAMES[platform])
-    for key in (item.get("secrets") or {}):
+    for key in secrets:
         if key not in secret_names:
             raise ConfigError(f"unknown config key '{where}.secrets.{key}' for {platform}{_did_you_mean(str(key), secret_names)}")
 
 
 def _check_secret_references(data: dict[str, Any]) -> None:
     """Credentials must be ${VAR} references, never literal values in config.yaml."""
-    for i, account in enumerate(data.get("accounts") or []):
-        for key, value in ((account or {}).get("secrets") or {}).items():
+    accounts = data.get("accounts") or []
+    for i, account in enumerate(accounts if isinstance(accounts, list) else []):
+        secrets = account.get("secrets") if isinstance(account, dict) else None
+        for key, value in (secrets.items() if isinstance(secrets, dict) else []):
             if not (isinstance(value, str) and _VAR_RE.fullmatch(value.strip())):
                 raise ConfigError(
                     f"accounts[{i}].secrets.{key} must be a ${{VAR}} reference (e.g. ${{X_BEARER_TOKEN}}); "

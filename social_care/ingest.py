@@ -244,6 +244,11 @@ def poll_account(
             sr.error = f"{type(exc).__name__}: {exc}"
             report.status = m.AccountStatus.ERROR
             continue
+        except Exception as exc:
+            log.exception("poll %s/%s: unexpected error in the connector", report.account, stream)
+            sr.error = f"unexpected {type(exc).__name__}: {exc}"
+            report.status = m.AccountStatus.ERROR
+            continue
         sr.fetched = len(result.records)
         sr.quarantined = len(result.quarantined)
         sr.stored = commit_fetch(engine, account_id, stream, result)

@@ -214,7 +214,10 @@ class Classification(SQLModel, table=True):
 
 class ReplyDraft(SQLModel, table=True):
     __tablename__ = "reply_drafts"
-    __table_args__ = (sa.Index("ix_reply_drafts_state_priority", "state", "priority"),)
+    __table_args__ = (
+        sa.Index("ix_reply_drafts_state_priority", "state", "priority"),
+        sa.Index("ix_reply_drafts_priority_id", sa.text("priority DESC"), "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int = Field(foreign_key="mentions.id", unique=True)

@@ -209,7 +209,8 @@ class _Claimed:
 _REFUSED = "refused"
 
 
-def _begin_send(engine: Engine, *, states: Sequence[m.ReplyState], now: datetime) -> _Claimed | str | None:
+def _begin_send(engine: Engine, *, states: Sequence[m.ReplyState], now: datetime,
+                failed_before: datetime | None = None) -> _Claimed | str | None:
     """Claim one draft for sending: committed state ``sending`` with a lease, before any platform call."""
     with session_scope(engine) as session:
         query = (
@@ -217,7 +218,8 @@ def _begin_send(engine: Engine, *, states: Sequence[m.ReplyState], now: datetime
             .where(m.ReplyDraft.state.in_([s.value for s in states]),  # type: ignore[attr-defined]
                    # A permanent refusal (a reply the platform does not allow) is not retried.
                    sa.or_(m.ReplyDraft.state != m.ReplyState.FAILED,
-                          sa.not_(sa.func.coalesce(m.ReplyDraft.last_error, "").like(f"{PERMANENT}%"))))
+                          sa.and_(sa.not_(sa.func.coalesce(m.ReplyDraft.last_error, "").like(f"{PERMANENT}%")),
+                                  m.ReplyDraft.updated_at < (failed_before or now + timedelta(days=1)))))
             .order_by(m.ReplyDraft.priority.desc(), m.ReplyDraft.id)  # type: ignore[attr-defined]
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -300,13 +302,19 @@ def _already_recorded(engine: Engine, external_id: str) -> bool:
 
 
 def send_approved(engine: Engine, connector_for: ConnectorFor, *, limit: int = 50, retry_failed: bool = False,
-                  now: datetime | None = None) -> SendReport:
-    """Post approved replies (and, first, reconcile any left in ``sending`` by a dead sender)."""
+                  retry_after: timedelta | None = None, now: datetime | None = None) -> SendReport:
+    """Post approved replies (and, first, reconcile any left in ``sending`` by a dead sender).
+
+    ``retry_failed`` also retries replies whose sending failed for a passing reason; with
+    ``retry_after``, only those that failed at least that long ago (the daemon's back-off).
+    """
     report = SendReport()
     reconcile_orphans(engine, connector_for, report=report, now=now)
     states = [m.ReplyState.APPROVED] + ([m.ReplyState.FAILED] if retry_failed else [])
     for _ in range(limit):
-        claimed = _begin_send(engine, states=states, now=now or m.utcnow())
+        current = now or m.utcnow()
+        claimed = _begin_send(engine, states=states, now=current,
+                              failed_before=current - retry_after if retry_after else None)
         if claimed is None:
             break
         if claimed == _REFUSED:

@@ -122,3 +122,17 @@ def test_transient_errors_back_off_exponentially(engine, scripted) -> None:
         report = poll_account(engine, account_id, scripted([TransientError("502")]), interval_seconds=60, now=now)
         delays.append((report.next_poll_at - now).total_seconds())
     assert delays[0] < delays[1] < delays[2] < delays[3] <= 1800 * 1.2
+
+
+def test_a_connector_bug_marks_the_account_and_spares_other_streams(engine, scripted, record) -> None:
+    account_id = _account(engine)
+
+    class TwoStreams(scripted):  # type: ignore[misc,valid-type]
+        def streams(self) -> list[str]:
+            return ["mentions", "search"]
+
+    connector = TwoStreams([AttributeError("'NoneType' object has no attribute 'get'"),
+                            FetchResult([record(1)], [], {"since_id": "1001"})])
+    report = poll_account(engine, account_id, connector, interval_seconds=60)
+    assert report.status == m.AccountStatus.ERROR and report.stored == 1
+    assert "unexpected AttributeError" in report.streams[0].error

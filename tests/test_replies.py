@@ -188,3 +188,16 @@ def test_permanent_refusals_are_not_retried(team, record, scripted) -> None:
     with session_scope(team) as session:
         draft = session.get(m.ReplyDraft, draft_id)
         assert draft.state == m.ReplyState.FAILED and draft.last_error.startswith("PermanentError")
+
+
+def test_retry_after_waits_before_retrying_a_failed_reply(team, record, scripted) -> None:
+    draft_id = _draft(team, record)
+    replies.approve(team, CONFIG, draft_id, "paula")
+    connector = scripted()
+    connector.fail_post = TransientError("429 posting limit")
+    replies.send_approved(team, lambda _a: connector)
+    connector.fail_post = None
+    wait = timedelta(minutes=5)
+    assert replies.send_approved(team, lambda _a: connector, retry_failed=True, retry_after=wait).sent == 0
+    later = m.utcnow() + wait + timedelta(seconds=1)
+    assert replies.send_approved(team, lambda _a: connector, retry_failed=True, retry_after=wait, now=later).sent == 1

@@ -55,6 +55,9 @@ PIPELINE, SEND, RETENTION, WEEKLY_REPORT = "pipeline", "send", "retention", "wee
 _BACKOFF_STATES = (m.AccountStatus.RATE_LIMITED, m.AccountStatus.BUDGET_EXHAUSTED, m.AccountStatus.ERROR)
 
 
+FAILED_RETRY_AFTER = timedelta(minutes=5)
+
+
 def poll_job_id(account: str) -> str:
     return f"poll:{account}"
 
@@ -356,7 +359,10 @@ class Daemon:
         with self._job(SEND):
             if self.stop_event.is_set():
                 return
-            report = send_approved(self.engine, self.core.connector_for, limit=self.options.send_limit)
+            # Replies that failed for a passing reason (429, 5xx) are retried after a back-off; the sender
+            # looks on the platform before posting again, so a retry never doubles a reply.
+            report = send_approved(self.engine, self.core.connector_for, limit=self.options.send_limit,
+                                   retry_failed=True, retry_after=FAILED_RETRY_AFTER)
             for outcome in ("sent", "reconciled", "failed"):
                 if getattr(report, outcome):
                     self.metrics.replies.labels(outcome).inc(getattr(report, outcome))
