@@ -28,7 +28,7 @@ test: setup
 	bash scripts/test.sh
 
 test-long: setup
-	bash scripts/test.sh --long
+	SOCIAL_CARE_LONG=1 bash scripts/test.sh --long
 
 lint: setup
 	$(BIN)/python -m ruff check social_care connectors tests bench
