@@ -25,9 +25,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from social_care.app import SocialCare  # noqa: E402
-from social_care.config import DEFAULT_CONFIG_PATH, parse_config  # noqa: E402
-from social_care.sandbox import SandboxServer  # noqa: E402
+from social_care.app import SocialCare
+from social_care.config import DEFAULT_CONFIG_PATH, parse_config
+from social_care.sandbox import SandboxServer
 
 
 def machine() -> str:

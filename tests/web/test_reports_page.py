@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
@@ -22,7 +22,7 @@ def test_reports_page_lists_and_serves_kept_reports(core: SocialCare, client: Te
     viewer = as_user("vera")
     assert "No report yet" in viewer.client.get("/reports").text
 
-    produce_weekly_report(core.engine, core.config, now=datetime(2026, 11, 23, 10, tzinfo=timezone.utc))
+    produce_weekly_report(core.engine, core.config, now=datetime(2026, 11, 23, 10, tzinfo=UTC))
     page = viewer.client.get("/reports")
     assert page.status_code == 200 and "2026-W47" in page.text and 'href="/reports/2026-W47.html"' in page.text
     report = viewer.client.get("/reports/2026-W47.html")
