@@ -68,7 +68,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-reference", action="store_true", help="skip the XLM-R-base run")
-    parser.add_argument("--int8", choices=["auto", "on", "off"], default="auto")
+    parser.add_argument(
+        "--runtime", choices=["auto", "torch", "torch-int8", "onnx", "onnx-int8"], default="auto"
+    )
     args = parser.parse_args()
 
     import torch
@@ -77,8 +79,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     rss_before_load = peak_rss_mb()
-    int8 = {"auto": None, "on": True, "off": False}[args.int8]
-    clf = load_classifier_with_options(args.model, threads=args.threads, int8=int8)
+    clf = load_classifier_with_options(args.model, threads=args.threads, runtime=args.runtime)
     texts = load_texts(args.texts, args.n) if args.texts else synthetic_texts(args.n)
     clf.classify(texts[: args.batch_size])  # warm-up
 
@@ -103,7 +104,7 @@ def main() -> None:
     ]
     result: dict[str, object] = {
         "model": f"{clf.name} {clf.version}",
-        "int8_dynamic": args.int8,
+        "runtime": clf.runtime,
         "threads": args.threads,
         "batch_size": args.batch_size,
         "texts": len(texts),

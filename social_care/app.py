@@ -115,14 +115,19 @@ class SocialCare:
     @property
     def classifier(self) -> MentionClassifier:
         if self._classifier is None:
-            settings = self.config.settings.classifier
-            t = settings.thresholds
-            self._classifier = load_classifier(
-                self.config.model_path,
-                thresholds=Thresholds(complaint=t.complaint, category=t.category, remedy_due=t.remedy_due),
-                threads=settings.threads,
-            )
+            self._classifier = self.load_classifier()
         return self._classifier
+
+    def load_classifier(self, runtime: str | None = None) -> MentionClassifier:
+        """A fresh classifier as configured; `runtime` overrides classifier.runtime."""
+        settings = self.config.settings.classifier
+        t = settings.thresholds
+        return load_classifier(
+            self.config.model_path,
+            thresholds=Thresholds(complaint=t.complaint, category=t.category, remedy_due=t.remedy_due),
+            threads=settings.threads,
+            runtime=runtime or settings.runtime,
+        )
 
     def upgrade_db(self) -> None:
         upgrade(self.engine)
@@ -226,10 +231,9 @@ class SocialCare:
             return _queue_row(*found) if found else None
 
     def counts(self) -> dict[str, int]:
+        """Drafts per state and all mentions, read from the rows the database's triggers keep exact."""
         with session_scope(self.engine) as session:
-            rows = session.exec(select(m.ReplyDraft.state, sa.func.count()).group_by(m.ReplyDraft.state)).all()
-            mentions = session.exec(select(sa.func.count()).select_from(m.Mention)).one()
-        counts = {s.value: 0 for s in m.ReplyState}
-        counts.update({(s.value if isinstance(s, m.ReplyState) else str(s)): int(n) for s, n in rows})
-        counts["mentions"] = int(mentions)
+            rows = session.exec(select(m.InboxCount.name, m.InboxCount.n)).all()
+        counts = {s.value: 0 for s in m.ReplyState} | {"mentions": 0}
+        counts.update({name: int(n) for name, n in rows})
         return counts

@@ -127,6 +127,11 @@ class ClassifierSettings(_Section):
     )
     threads: int = Field(2, ge=1, description="CPU threads for inference.")
     batch_size: int = Field(32, ge=1, description="Texts per inference batch.")
+    runtime: Literal["auto", "torch", "torch-int8", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="Inference engine: auto (what the model directory asks for), torch, or ONNX Runtime "
+        "(onnx, onnx-int8: exported once into $SOCIAL_CARE_CACHE, default ~/.cache/social-care).",
+    )
     thresholds: ClassifierThresholdSettings = Field(
         default_factory=ClassifierThresholdSettings, description="Decision thresholds."
     )

@@ -159,7 +159,11 @@ def evaluate(
     seconds = time.perf_counter() - started
     return {
         "dataset": str(path),
-        "model": {"name": classifier.name, "version": classifier.version},
+        "model": {
+            "name": classifier.name,
+            "version": classifier.version,
+            "runtime": classifier.runtime,
+        },
         "n": len(records),
         "metrics": score(records, preds),
         "throughput": {
@@ -172,7 +176,7 @@ def evaluate(
 
 
 def main() -> None:
-    from social_care.classifier.inference import load_classifier_with_options
+    from social_care.classifier.inference import RUNTIMES, load_classifier_with_options
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -180,10 +184,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--int8", choices=["auto", "on", "off"], default="auto")
+    parser.add_argument("--runtime", choices=["auto", *RUNTIMES], default="auto")
     args = parser.parse_args()
-    int8 = {"auto": None, "on": True, "off": False}[args.int8]
-    classifier = load_classifier_with_options(args.model, threads=args.threads, int8=int8)
+    classifier = load_classifier_with_options(
+        args.model, threads=args.threads, runtime=args.runtime
+    )
     for dataset in args.dataset:
         result = evaluate(dataset, classifier, batch_size=args.batch_size, limit=args.limit)
         print(json.dumps(result, indent=2))

@@ -19,6 +19,7 @@ from social_care.classifier.artifacts import (
 from social_care.classifier.labels import CATEGORIES, HEAD_SPECS, INTENTS, SENTIMENTS, SEVERITIES
 from social_care.classifier.language import detect_language
 from social_care.classifier.model import MultiTaskModel, quiet_transformers
+from social_care.classifier.onnx_backend import OnnxNetwork, onnx_network
 from social_care.classifier.result import Classification, Thresholds
 from social_care.classifier.textprep import clean_text
 
@@ -30,13 +31,19 @@ class Classifier:
     """A loaded multi-task model; `name` and `version` are stored with each classification."""
 
     def __init__(
-        self, *, spec: ModelSpec, model: MultiTaskModel, tokenizer: object, thresholds: Thresholds
+        self,
+        *,
+        spec: ModelSpec,
+        model: MultiTaskModel | OnnxNetwork,
+        tokenizer: object,
+        thresholds: Thresholds,
     ) -> None:
         self.name = spec.name
         self.version = spec.version
         self.spec = spec
         self.thresholds = thresholds
         self._model = model.eval()
+        self.runtime = "torch"
         self._tokenizer = tokenizer
 
     def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[Classification]:
@@ -143,14 +150,33 @@ def _empty_result() -> Classification:
 
 
 def load_classifier(
-    model: str | Path, *, thresholds: Thresholds = DEFAULT_THRESHOLDS, threads: int | None = None
+    model: str | Path,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    threads: int | None = None,
+    runtime: str | None = None,
 ) -> Classifier:
     """Load a social-care model from a local directory or a Hugging Face repo id.
 
     Raises ModelLoadError when the path is missing, is not a social-care model directory,
     or names a hub repo that cannot be reached (offline) and is not cached.
     """
-    return load_classifier_with_options(model, thresholds=thresholds, threads=threads)
+    return load_classifier_with_options(
+        model, thresholds=thresholds, threads=threads, runtime=runtime
+    )
+
+
+RUNTIMES = ("torch", "torch-int8", "onnx", "onnx-int8")
+
+
+def runtime_of(spec: ModelSpec) -> str:
+    """The runtime a model directory asks for in social_care.json ("runtime": {"backend": ...})."""
+    backend = spec.runtime.get("backend")
+    if backend is None:
+        return "torch-int8" if spec.runtime.get("int8_dynamic") else "torch"
+    if backend not in RUNTIMES:
+        raise ModelLoadError(f"{spec.name}: runtime backend {backend!r} is not one of {RUNTIMES}")
+    return str(backend)
 
 
 def load_classifier_with_options(
@@ -159,11 +185,13 @@ def load_classifier_with_options(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     threads: int | None = None,
     int8: bool | None = None,
+    runtime: str | None = None,
 ) -> Classifier:
     """load_classifier plus overrides used by evaluation and benchmarks.
 
-    int8: None follows the model's social_care.json ("runtime": {"int8_dynamic": ...});
-    True/False forces dynamic int8 quantisation of the encoder on/off.
+    runtime: "torch", "torch-int8" (torch dynamic quantisation), "onnx" or "onnx-int8" (ONNX
+    Runtime, exported once into a cache directory); None or "auto" follows the model's
+    social_care.json. int8 (older option): True/False forces torch-int8/torch.
     """
     from transformers import AutoModel, AutoTokenizer
 
@@ -171,6 +199,8 @@ def load_classifier_with_options(
         if threads < 1:
             raise ValueError("threads must be >= 1")
         torch.set_num_threads(threads)
+    if runtime not in (None, "auto", *RUNTIMES):
+        raise ValueError(f"runtime must be one of auto, {', '.join(RUNTIMES)}; got {runtime!r}")
     model_id = str(model)
     spec = load_spec(model_id)
     _check_heads(spec, model_id)
@@ -189,10 +219,26 @@ def load_classifier_with_options(
         net.heads.load_state_dict(load_file(str(heads_path)))
     except (RuntimeError, OSError) as exc:
         raise ModelLoadError(f"{heads_path} does not match social_care.json: {exc}") from exc
-    use_int8 = bool(spec.runtime.get("int8_dynamic", False)) if int8 is None else int8
-    if use_int8:
-        net = _quantize_int8(net)
-    return Classifier(spec=spec, model=net, tokenizer=tokenizer, thresholds=thresholds)
+    chosen = runtime_of(spec) if runtime in (None, "auto") else runtime
+    if int8 is not None:
+        chosen = "torch-int8" if int8 else "torch"
+    network: MultiTaskModel | OnnxNetwork = net.eval()
+    if chosen == "torch-int8":
+        network = _quantize_int8(net)
+    elif chosen in ("onnx", "onnx-int8"):
+        network = onnx_network(
+            net,
+            tokenizer,
+            model_dir=heads_path.parent,
+            name=spec.name,
+            version=spec.version,
+            head_names=list(spec.heads),
+            kind="int8" if chosen == "onnx-int8" else "fp32",
+            threads=threads,
+        )
+    classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
+    classifier.runtime = chosen
+    return classifier
 
 
 def _quantize_int8(net: MultiTaskModel) -> MultiTaskModel:

@@ -28,6 +28,10 @@ def eval_command(
     dataset: Annotated[Path, typer.Option(help="JSONL file with a text and whichever labels it has.")],
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     limit: Annotated[int | None, typer.Option(help="Only the first N records.")] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option(help="Override classifier.runtime: torch, torch-int8, onnx or onnx-int8."),
+    ] = None,
 ) -> None:
     """Classify every text of a labelled file and print the metrics its labels allow, plus throughput."""
     from social_care.classifier.evaluate import evaluate
@@ -36,8 +40,9 @@ def eval_command(
     if not dataset.is_file():
         raise ValueError(f"{dataset} is not a file")
     core = state.core(check=False)
+    classifier = core.load_classifier(runtime) if runtime else core.classifier
     try:
-        result = evaluate(dataset, core.classifier, batch_size=core.config.settings.classifier.batch_size, limit=limit)
+        result = evaluate(dataset, classifier, batch_size=core.config.settings.classifier.batch_size, limit=limit)
     except (json.JSONDecodeError, KeyError) as exc:
         raise ValueError(f"{dataset}: not a labelled JSONL file ({exc})") from exc
     if fmt == "json":

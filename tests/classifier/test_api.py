@@ -197,3 +197,63 @@ def test_int8_runtime_gives_close_scores(tiny_model_dir: Path) -> None:
     for a, b in zip(fp32, int8, strict=True):
         assert abs(a.complaint_score - b.complaint_score) < 0.1
         _check_consistent(b, Thresholds())
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-int8"])
+def test_onnx_runtime_matches_torch_and_is_cached(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime: str
+) -> None:
+    from social_care.classifier.inference import load_classifier_with_options
+
+    monkeypatch.setenv("SOCIAL_CARE_CACHE", str(tmp_path / "cache"))
+    texts = ["Produto chegou quebrado", "Love it, thanks!", "", "🙂" * 40, "x " * 5000]
+    reference = load_classifier_with_options(str(tiny_model_dir), runtime="torch").classify(texts)
+    onnx = load_classifier_with_options(str(tiny_model_dir), runtime=runtime)
+    assert onnx.runtime == runtime
+    exported = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    suffix = "-int8.onnx" if runtime == "onnx-int8" else "-fp32.onnx"
+    assert len(exported) == 1 and exported[0].name.endswith(suffix)
+    tolerance = 1e-4 if runtime == "onnx" else 0.1
+    for a, b in zip(reference, onnx.classify(texts, batch_size=2), strict=True):
+        assert abs(a.complaint_score - b.complaint_score) < tolerance
+        assert all(abs(a.sentiment_scores[k] - b.sentiment_scores[k]) < tolerance for k in SENTIMENTS)
+        _check_consistent(b, Thresholds())
+    # a second load reuses the export instead of writing it again
+    stamp = exported[0].stat().st_mtime_ns
+    load_classifier_with_options(str(tiny_model_dir), runtime=runtime)
+    assert exported[0].stat().st_mtime_ns == stamp
+
+
+def test_runtime_follows_the_model_directory_and_rejects_unknown_names(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from social_care.classifier.inference import load_classifier_with_options
+
+    monkeypatch.setenv("SOCIAL_CARE_CACHE", str(tmp_path / "cache"))
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy)
+    spec = json.loads((copy / "social_care.json").read_text())
+    spec["runtime"] = {"backend": "onnx"}
+    (copy / "social_care.json").write_text(json.dumps(spec))
+    assert load_classifier_with_options(str(copy)).runtime == "onnx"
+    assert load_classifier_with_options(str(copy), runtime="torch").runtime == "torch"
+    with pytest.raises(ValueError, match="runtime"):
+        load_classifier_with_options(str(copy), runtime="tensorrt")
+    spec["runtime"] = {"backend": "gpu-magic"}
+    (copy / "social_care.json").write_text(json.dumps(spec))
+    with pytest.raises(ModelLoadError, match="gpu-magic"):
+        load_classifier_with_options(str(copy))
+
+
+def test_unwritable_onnx_cache_is_a_clear_error(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from social_care.classifier.inference import load_classifier_with_options
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("SOCIAL_CARE_CACHE", str(blocker))
+    with pytest.raises(ModelLoadError, match="SOCIAL_CARE_CACHE"):
+        load_classifier_with_options(str(tiny_model_dir), runtime="onnx")
