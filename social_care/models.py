@@ -240,6 +240,19 @@ class ReplyDraft(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class InboxCount(SQLModel, table=True):
+    """One live count the inbox shows: drafts in a state (named after it) or all mentions ("mentions").
+
+    Triggers from migration 0003 move it in the transaction of every insert, update and delete, so
+    it is exact without counting a million rows; nothing in Python writes it.
+    """
+
+    __tablename__ = "inbox_counts"
+
+    name: str = Field(primary_key=True, max_length=20)
+    n: int
+
+
 class ReplyEvent(SQLModel, table=True):
     """Every transition of a draft: who, when, from which state to which, and the text before and after."""
 
