@@ -9,8 +9,9 @@ rejected), bulk-inserted like bench_reports.py (sqlite3 executemany / PostgreSQL
 runs under uvicorn in a subprocess on a loopback port; --clients threads each log in as their own
 approver and, until --seconds pass, load the queue page (`GET /` with a random filter) and approve
 a draft of their own (`POST /drafts/{id}/approve` with the CSRF header, so no two clients touch the
-same draft). It prints the machine, the requests done, errors, and p50/p95/p99 of each action, then
-EXPLAIN QUERY PLAN / EXPLAIN of the queue's default query.
+same draft). It prints the machine, the EXPLAIN QUERY PLAN / EXPLAIN of the queue's default query,
+the load average around the run (other jobs on the machine slow every figure), the requests done,
+errors, and p50/p95/p99 of each action.
 """
 
 from __future__ import annotations
@@ -46,9 +47,6 @@ LANGUAGES = ("pt", "pt", "pt", "en", "es")
 CATEGORIES = ("delivery", "wrong_item", "damaged_defective", "refund_return", "payment_billing", "customer_service")
 PASSWORD = "bench passphrase 2026"
 SESSION_SECRET = "bench-session-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-# The queue with state=all orders every draft by priority: without this index SQLite sorts all N rows
-# (5.3 s at 1M); with it the first page is read in index order (13-47 ms). Proposed as a migration.
-PROPOSED_INDEX = "ix_reply_drafts_priority_id ON reply_drafts (priority DESC, id)"
 DRAFT_TEXT = "@cliente Sentimos muito pelo transtorno! Vamos resolver: chame a gente por DM. Equipe Loja Aurora"
 
 
@@ -246,8 +244,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--reuse", action="store_true", help="keep the database from an earlier run with this --mentions")
-    parser.add_argument("--proposed-index", action="store_true",
-                        help=f"also create {PROPOSED_INDEX} (the migration this bench proposes), dropped again after")
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -277,10 +273,6 @@ def main() -> None:
             "SELECT id FROM reply_drafts WHERE state = 'drafted' ORDER BY id DESC LIMIT :k"), {"k": clients * 5000})]
         counts = dict(connection.execute(sa.text("SELECT state, count(*) FROM reply_drafts GROUP BY state")).all())
     print(f"database: {args.db}, {args.mentions} mentions, drafts by state {counts}")
-    if args.proposed_index:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {PROPOSED_INDEX}"))
-        print(f"with the proposed index {PROPOSED_INDEX}")
     explain(engine)
 
     port = free_port()
@@ -297,6 +289,7 @@ def main() -> None:
             raise SystemExit("the inbox did not start")
         deadline = time.monotonic() + seconds
         reviewers = [Reviewer(base, name, waiting[i::clients], deadline, i) for i, name in enumerate(names)]
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         for reviewer in reviewers:
             reviewer.start()
@@ -306,17 +299,20 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(15)
-        if args.proposed_index:
-            with engine.begin() as connection:
-                connection.execute(sa.text("DROP INDEX IF EXISTS ix_reply_drafts_priority_id"))
     errors = [e for r in reviewers for e in r.errors]
-    print(f"{clients} clients for {elapsed:.1f} s (each logged in as its own approver):")
+    print(f"{clients} clients for {elapsed:.1f} s (each logged in as its own approver); "
+          f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} at the end (1 min):")
     for action, label in (("queue", "GET / (queue page, random filters)"), ("approve", "POST /drafts/{id}/approve")):
         values = [t for r in reviewers for t in r.times[action]]
         print(f"  {label:38s} {len(values):6d} done, {len(values) / elapsed:6.1f}/s; p50 {percentile(values, 50):7.1f} ms, "
               f"p95 {percentile(values, 95):7.1f} ms, p99 {percentile(values, 99):7.1f} ms"
               + (f", mean {statistics.fmean(values):.1f} ms" if values else ""))
     print(f"  errors: {len(errors)}" + (f" ({', '.join(sorted(set(errors))[:5])})" if errors else ""))
+    with engine.connect() as connection:  # the trigger-kept counts (migration 0003) after concurrent approvals
+        kept = {k: v for k, v in connection.execute(sa.text("SELECT name, n FROM inbox_counts")).all() if v}
+        recount = dict(connection.execute(sa.text("SELECT state, count(*) FROM reply_drafts GROUP BY state")).all())
+        recount["mentions"] = connection.execute(sa.text("SELECT count(*) FROM mentions")).scalar_one()
+    print(f"  inbox counts {'match' if kept == recount else 'DIFFER FROM'} a recount: {kept}")
     engine.dispose()
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -28,9 +32,19 @@ SESSION_COOKIE = "social_care_session"
 SESSION_HOURS = 12
 
 
+@asynccontextmanager
+async def _freeze_startup_objects(app: FastAPI) -> AsyncIterator[None]:
+    # The process holds what the core imported (the classifier's torch among it): some 300,000
+    # long-lived objects that every full garbage collection walks again, 0.3 s during which no
+    # request in flight moves. Frozen once the server starts, collections walk only newer objects.
+    gc.freeze()
+    yield
+
+
 def create_app(core: SocialCare, *, https_only: bool = False) -> FastAPI:
     """The inbox for ``core``; ``https_only`` marks the session cookie Secure (behind TLS)."""
-    app = FastAPI(title="social-care inbox", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="social-care inbox", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_freeze_startup_objects)
     app.state.core = core
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(
