@@ -212,6 +212,18 @@ class Classification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class MentionCategory(SQLModel, table=True):
+    """A category of a mention's classification, one row each, for filtering with an index.
+
+    Derived from ``Classification.categories`` by triggers (migration 0004); nothing in Python writes it.
+    """
+
+    __tablename__ = "mention_categories"
+
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
+    category: str = Field(primary_key=True, max_length=50)
+
+
 class ReplyDraft(SQLModel, table=True):
     __tablename__ = "reply_drafts"
     __table_args__ = (

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
@@ -16,11 +15,11 @@ from connectors import ConnectorError, FetchResult
 from social_care import models as m
 from social_care.app import SocialCare
 from social_care.daemon.erasure import forget_author
-from social_care.db import _alembic_config, create_db_engine, session_scope, upgrade
+from social_care.db import session_scope, upgrade
 from social_care.ingest import commit_fetch
 from social_care.users import add_user
 
-from .web.conftest import insert_draft, web_config
+from .web.conftest import database_at, insert_draft, web_config
 
 
 def recount(engine: Engine) -> dict[str, int]:
@@ -90,12 +89,7 @@ def test_a_rolled_back_change_moves_no_count(engine: Engine) -> None:
 
 
 def test_the_migration_counts_what_is_already_stored_and_downgrades(db_url: str) -> None:
-    engine = create_db_engine(db_url)
-    cfg = _alembic_config(engine)
-    try:
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0002")
+    with database_at(db_url, "0002") as engine:
         insert_draft(engine, 1)
         insert_draft(engine, 2)
         with engine.begin() as connection:
@@ -105,8 +99,6 @@ def test_the_migration_counts_what_is_already_stored_and_downgrades(db_url: str)
         assert core.counts() == recount(engine) and core.counts()["sent"] == 1 and core.counts()["mentions"] == 2
         insert_draft(engine, 3)
         assert core.counts() == recount(engine) and core.counts()["drafted"] == 2
-    finally:
-        engine.dispose()
 
 
 def test_the_models_match_the_migrated_schema(engine: Engine) -> None:

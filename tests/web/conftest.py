@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from alembic import command
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -18,7 +20,7 @@ from social_care import models as m
 from social_care import users
 from social_care.app import SocialCare
 from social_care.config import DEFAULT_CONFIG_PATH, Config, parse_config
-from social_care.db import create_db_engine, session_scope, upgrade
+from social_care.db import _alembic_config, create_db_engine, session_scope, upgrade
 from social_care.users import add_user
 from social_care.web import create_app
 
@@ -114,6 +116,20 @@ def insert_draft(
         session.add(draft)
         session.flush()
         return int(draft.id)  # type: ignore[arg-type]
+
+
+@contextmanager
+def database_at(url: str, revision: str) -> Iterator[Engine]:
+    """An engine on the migrated database at ``url``, first downgraded to ``revision``."""
+    engine = create_db_engine(url)
+    cfg = _alembic_config(engine)
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, revision)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def draft_state(engine: Engine, draft_id: int) -> m.ReplyDraft:
