@@ -19,7 +19,7 @@ from social_care.classifier.artifacts import (
 from social_care.classifier.labels import CATEGORIES, HEAD_SPECS, INTENTS, SENTIMENTS, SEVERITIES
 from social_care.classifier.language import detect_language
 from social_care.classifier.model import MultiTaskModel, quiet_transformers
-from social_care.classifier.onnx_backend import OnnxNetwork, onnx_network
+from social_care.classifier.onnx_backend import OnnxNetwork, export_path, onnx_network
 from social_care.classifier.result import Classification, Thresholds
 from social_care.classifier.textprep import clean_text
 
@@ -193,7 +193,7 @@ def load_classifier_with_options(
     Runtime, exported once into a cache directory); None or "auto" follows the model's
     social_care.json. int8 (older option): True/False forces torch-int8/torch.
     """
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     if threads is not None:
         if threads < 1:
@@ -205,40 +205,57 @@ def load_classifier_with_options(
     spec = load_spec(model_id)
     _check_heads(spec, model_id)
     heads_path = resolve_file(model_id, HEADS_FILE)
+    chosen = runtime_of(spec) if runtime in (None, "auto") else runtime
+    if int8 is not None:
+        chosen = "torch-int8" if int8 else "torch"
+    onnx_path = None
+    kind = "int8" if chosen == "onnx-int8" else "fp32"
+    if chosen in ("onnx", "onnx-int8"):
+        onnx_path = export_path(heads_path.parent, name=spec.name, version=spec.version, kind=kind)
     try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(model_id)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot load the tokenizer of {model_id!r}: {exc}") from exc
+    if onnx_path is not None and onnx_path.is_file():
+        # A finished export needs no torch encoder: saves its load time and its memory.
+        network: MultiTaskModel | OnnxNetwork = onnx_network(
+            None, tokenizer, path=onnx_path, head_names=list(spec.heads), kind=kind, threads=threads
+        )
+    else:
+        net = _load_network(model_id, spec, heads_path)
+        network = net.eval()
+        if chosen == "torch-int8":
+            network = _quantize_int8(net)
+        elif onnx_path is not None:
+            network = onnx_network(
+                net,
+                tokenizer,
+                path=onnx_path,
+                head_names=list(spec.heads),
+                kind=kind,
+                threads=threads,
+            )
+    classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
+    classifier.runtime = chosen
+    return classifier
+
+
+def _load_network(model_id: str, spec: ModelSpec, heads_path: Path) -> MultiTaskModel:
+    from transformers import AutoModel
+
+    try:
+        with quiet_transformers():
             # fp32 explicitly: weights may be stored as fp16 to save disk; CPU fp16 is slow
             encoder = AutoModel.from_pretrained(model_id, dtype=torch.float32)
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(
-            f"cannot load the encoder or tokenizer of {model_id!r}: {exc}"
-        ) from exc
+        raise ModelLoadError(f"cannot load the encoder of {model_id!r}: {exc}") from exc
     net = MultiTaskModel(encoder, {n: len(h["labels"]) for n, h in spec.heads.items()})
     try:
         net.heads.load_state_dict(load_file(str(heads_path)))
     except (RuntimeError, OSError) as exc:
         raise ModelLoadError(f"{heads_path} does not match social_care.json: {exc}") from exc
-    chosen = runtime_of(spec) if runtime in (None, "auto") else runtime
-    if int8 is not None:
-        chosen = "torch-int8" if int8 else "torch"
-    network: MultiTaskModel | OnnxNetwork = net.eval()
-    if chosen == "torch-int8":
-        network = _quantize_int8(net)
-    elif chosen in ("onnx", "onnx-int8"):
-        network = onnx_network(
-            net,
-            tokenizer,
-            model_dir=heads_path.parent,
-            name=spec.name,
-            version=spec.version,
-            head_names=list(spec.heads),
-            kind="int8" if chosen == "onnx-int8" else "fp32",
-            threads=threads,
-        )
-    classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
-    classifier.runtime = chosen
-    return classifier
+    return net
 
 
 def _quantize_int8(net: MultiTaskModel) -> MultiTaskModel:

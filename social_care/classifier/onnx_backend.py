@@ -145,21 +145,25 @@ class OnnxNetwork:
         return {name: torch.from_numpy(value) for name, value in zip(self.head_names, outputs, strict=True)}
 
 
+def export_path(model_dir: Path, *, name: str, version: str, kind: str) -> Path:
+    """Where the export of this model (its exact files) and kind lives in the cache."""
+    safe_name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{name}-{version}")
+    return cache_root() / "onnx" / f"{safe_name}-{model_digest(model_dir)}-{kind}.onnx"
+
+
 def onnx_network(
-    net: torch.nn.Module,
+    net: torch.nn.Module | None,
     tokenizer: Any,
     *,
-    model_dir: Path,
-    name: str,
-    version: str,
+    path: Path,
     head_names: Sequence[str],
     kind: str,
     threads: int | None,
 ) -> OnnxNetwork:
-    """The cached export of this model (written on first use), loaded into ONNX Runtime."""
-    safe_name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{name}-{version}")
-    path = cache_root() / "onnx" / f"{safe_name}-{model_digest(model_dir)}-{kind}.onnx"
+    """The cached export at `path` (written from `net` first if missing), in ONNX Runtime."""
     if not path.is_file():
+        if net is None:
+            raise ModelLoadError(f"{path} is missing and there is no network to export")
         try:
             export(net, tokenizer, head_names, path, kind=kind)
         except OSError as exc:

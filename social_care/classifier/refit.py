@@ -1,0 +1,267 @@
+"""Refit a trained model's heads on its frozen encoder, with class balance and care_gold/dev.
+
+    python -m social_care.classifier.refit --model models/NAME --data DATA_DIR --out OUT \
+        [--limits b2w=24000] [--gold-weight 100] [--cache DIR]
+
+The encoder (and tokenizer) are copied unchanged; only `heads.safetensors`, the temperatures
+and `social_care.json` change. Pooled encoder features are computed once for every training
+text (the expensive part: one forward pass, no backward) and each linear head is then fitted
+full-batch on them in seconds, which on a 2-core CPU is far cheaper than more fine-tuning:
+
+* the training labels are those of `train` (train splits, weak labels where no human label
+  exists), plus care_gold/dev's hand labels with `--gold-weight` per item: the issue allows
+  care_gold/dev for training, and it is the only hand-labelled source of intent, categories,
+  remedy and severity;
+* softmax and binary heads weight classes by (inverse frequency) ** --balance, so rare intents
+  (question) and remedy cases are not drowned; the category head keeps --category-balance;
+* temperatures are refitted on the dev splits only (care_gold/dev is now training data).
+
+Test splits are never read. --cache keeps the features between runs (keyed by model digest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from social_care.classifier.artifacts import HEADS_FILE, SPEC_FILE, ModelSpec, load_spec
+from social_care.classifier.calibration import fit_temperatures
+from social_care.classifier.corpus import UNKNOWN, Example, gold_example, load_split, read_jsonl
+from social_care.classifier.inference import load_classifier_with_options
+from social_care.classifier.labels import CATEGORIES, HEAD_SPECS
+from social_care.classifier.model import mean_pool
+from social_care.classifier.onnx_backend import model_digest
+from social_care.classifier.train import parse_limits
+
+
+@torch.inference_mode()
+def pooled_features(
+    net: Any, tokenizer: Any, texts: list[str], *, prefix: str, max_length: int, batch_size: int = 64
+) -> torch.Tensor:
+    """Masked mean-pooled last hidden states (what the heads read), one row per text."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = torch.zeros(len(texts), int(net.encoder.config.hidden_size))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        batch = tokenizer(
+            [prefix + texts[i] for i in idx],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        hidden = net.encoder(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).last_hidden_state
+        out[idx] = mean_pool(hidden, batch["attention_mask"]).float()
+        if start and start % (batch_size * 100) == 0:
+            print(f"  features {start}/{len(texts)}", flush=True)
+    return out
+
+
+def stack_labels(examples: list[Example]) -> dict[str, torch.Tensor]:
+    """Label tensors per head (UNKNOWN where a head has no label), as batching.encode_batch."""
+    labels: dict[str, torch.Tensor] = {
+        name: torch.tensor([getattr(e, name) for e in examples])
+        for name in ("sentiment", "intent", "severity")
+    }
+    for name in ("complaint", "remedy_due"):
+        labels[name] = torch.tensor([getattr(e, name) for e in examples], dtype=torch.float32)
+    labels["categories"] = torch.tensor(
+        [e.categories if e.categories is not None else [0] * len(CATEGORIES) for e in examples],
+        dtype=torch.float32,
+    )
+    labels["categories_known"] = torch.tensor([e.categories is not None for e in examples])
+    return labels
+
+
+def fit_head(
+    name: str,
+    features: torch.Tensor,
+    labels: dict[str, torch.Tensor],
+    weights: torch.Tensor,
+    init: torch.nn.Linear,
+    *,
+    balance: float,
+    weight_decay: float = 1e-4,
+    epochs: int = 300,
+    lr: float = 5e-3,
+) -> torch.nn.Linear:
+    """Full-batch Adam on one linear head, from its current weights; returns the new layer."""
+    kind, names = HEAD_SPECS[name]
+    head = torch.nn.Linear(features.shape[1], len(names))
+    head.load_state_dict(init.state_dict())
+    if name == "categories":
+        known = labels["categories_known"]
+        target = labels["categories"][known]
+        positive = target.mean(0).clamp(min=1e-3)
+        pos_weight = ((1 - positive) / positive) ** balance
+    else:
+        known = labels[name] != UNKNOWN
+        target = labels[name][known]
+    x, w = features[known], weights[known]
+    if not len(x):
+        return head
+    w = w / w.mean()
+    if kind == "softmax" and name != "categories":
+        freq = torch.bincount(target, minlength=len(names)).float().clamp(min=1)
+        class_weight = (freq.sum() / freq / len(names)) ** balance
+    elif name != "categories":
+        p = target.mean().clamp(1e-3, 1 - 1e-3)
+        pos_weight = ((1 - p) / p) ** balance
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr)
+    functional = torch.nn.functional
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        z = head(x)
+        if name == "categories":
+            per_item = functional.binary_cross_entropy_with_logits(
+                z, target, pos_weight=pos_weight, reduction="none"
+            ).mean(1)
+        elif kind == "softmax":
+            per_item = functional.cross_entropy(z, target, weight=class_weight, reduction="none")
+        else:
+            per_item = functional.binary_cross_entropy_with_logits(
+                z[:, 0], target, pos_weight=pos_weight, reduction="none"
+            )
+        loss = (per_item * w).mean() + weight_decay * (head.weight**2).sum()
+        loss.backward()
+        optimizer.step()
+    return head
+
+
+def _cached_features(
+    cache: Path | None, key: str, compute: Any, texts: list[str]
+) -> torch.Tensor:
+    path = cache / f"{key}.pt" if cache else None
+    if path is not None and path.is_file():
+        stored = torch.load(path, weights_only=False)
+        if stored.get("texts") == texts:
+            print(f"features from {path}", flush=True)
+            return stored["feats"]
+    feats = compute(texts)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"texts": texts, "feats": feats}, path)
+    return feats
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, help="trained social-care model directory")
+    p.add_argument("--data", type=Path, required=True, help="data directory (shared layout)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--name", default=None)
+    p.add_argument("--version", default=None)
+    p.add_argument("--limits", default="b2w=24000", help="per-source caps, name=n,...")
+    p.add_argument("--gold-weight", type=float, default=100.0, help="0 = no care_gold/dev")
+    p.add_argument("--balance", type=float, default=0.5)
+    p.add_argument("--category-balance", type=float, default=0.0)
+    p.add_argument(
+        "--heads",
+        default="intent,categories,severity,remedy_due",
+        help="heads to refit (the rest keep their weights and temperatures); default: the heads "
+        "without human training labels, for which care_gold/dev is the only hand-labelled data",
+    )
+    p.add_argument("--epochs", type=int, default=300)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache", type=Path, default=None, help="keep features here between runs")
+    return p
+
+
+def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    torch.manual_seed(args.seed)
+    started = time.time()
+    source = Path(args.model)
+    spec = load_spec(str(source))
+    clf = load_classifier_with_options(str(source), threads=args.threads, runtime="torch")
+    net, tokenizer = clf._model, clf._tokenizer
+    digest = model_digest(source)
+
+    def compute(texts: list[str]) -> torch.Tensor:
+        return pooled_features(
+            net, tokenizer, texts, prefix=spec.text_prefix, max_length=spec.max_length
+        )
+
+    train = load_split(args.data, "train", limits=parse_limits(args.limits), seed=args.seed)
+    print(f"{len(train)} training examples", flush=True)
+    features = _cached_features(args.cache, f"train-{digest}", compute, [e.text for e in train])
+    weights = torch.ones(len(train))
+    gold_path = args.data / "care_gold" / "dev.jsonl"
+    gold: list[Example] = []
+    if args.gold_weight > 0 and gold_path.is_file():
+        gold = [gold_example(r) for r in read_jsonl(gold_path)]
+        gold_feats = _cached_features(args.cache, f"gold-{digest}", compute, [e.text for e in gold])
+        features = torch.cat([features, gold_feats])
+        weights = torch.cat([weights, torch.full((len(gold),), args.gold_weight)])
+    labels = stack_labels(train + gold)
+    chosen = [h.strip() for h in args.heads.split(",") if h.strip()]
+    unknown = sorted(set(chosen) - set(HEAD_SPECS))
+    if unknown:
+        raise SystemExit(f"--heads: unknown head(s) {unknown}; choose from {list(HEAD_SPECS)}")
+    heads = {name: net.heads[name] for name in HEAD_SPECS}
+    for name in chosen:
+        balance = args.category_balance if name == "categories" else args.balance
+        heads[name] = fit_head(
+            name, features, labels, weights, net.heads[name], balance=balance, epochs=args.epochs
+        )
+        print(f"fitted {name} ({time.time() - started:.0f}s)", flush=True)
+
+    dev = load_split(args.data, "dev", limits={"b2w": 1000, "tweeteval_sentiment_en": 600}, seed=1)
+    dev_feats = _cached_features(args.cache, f"dev-{digest}", compute, [e.text for e in dev])
+    with torch.no_grad():
+        logits = {name: heads[name](dev_feats) for name in chosen}
+    temperatures = {**spec.temperatures, **fit_temperatures(logits, stack_labels(dev))}
+    print(f"temperatures {temperatures}", flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_file() and item.name not in (HEADS_FILE, SPEC_FILE, "MODEL_CARD.md"):
+            shutil.copy2(item, args.out / item.name)
+    state = {
+        f"{name}.{key}": value.detach().float().contiguous()
+        for name, head in heads.items()
+        for key, value in head.state_dict().items()
+    }
+    save_file(state, str(args.out / HEADS_FILE))
+    new_spec = ModelSpec(
+        name=args.name or spec.name,
+        version=args.version or spec.version,
+        base_model=spec.base_model,
+        text_prefix=spec.text_prefix,
+        max_length=spec.max_length,
+        heads=spec.heads,
+        temperatures=temperatures,
+        training={
+            **spec.training,
+            "refit_command": "python -m social_care.classifier.refit " + shlex.join(argv),
+            "refit_examples": len(train) + len(gold),
+            "refit_heads": chosen,
+            "refit_seconds": round(time.time() - started, 1),
+        },
+        runtime=spec.runtime,
+    )
+    new_spec.save(args.out)
+    print(f"saved {args.out} after {time.time() - started:.0f}s", flush=True)
+    return new_spec.to_json()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    spec = refit(args, argv)
+    print(json.dumps({k: v for k, v in spec["training"].items() if k.startswith("refit")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Head refit on the frozen encoder: a loadable model, new heads, same encoder, no test split read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from social_care.classifier import load_classifier
+from social_care.classifier.refit import main as refit_main
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    complaints = [
+        {"text": "@shop my order never arrived, two weeks late", "complaint": 1, "domain": "retail",
+         "xci_sentiment": "negative", "xci_severity": 2},
+        {"text": "@shop package came broken, I want a refund", "complaint": 1, "domain": "retail",
+         "xci_sentiment": "negative", "xci_severity": 3},
+        {"text": "lovely weather in the park today", "complaint": 0, "domain": "random_tweet",
+         "xci_sentiment": "positive", "xci_severity": 0},
+        {"text": "@shop thanks, the dress is perfect!", "complaint": 0, "domain": "apparel",
+         "xci_sentiment": "positive", "xci_severity": 0},
+    ]
+    tweets = [
+        {"text": "que dia lindo", "label": "positive"},
+        {"text": "odeio segunda-feira", "label": "negative"},
+        {"text": "o programa começa às nove", "label": "neutral"},
+    ]
+    for split in ("train", "dev"):
+        _write(root / "complaints" / f"{split}.jsonl", complaints)
+        _write(root / "xlmt_sentiment_pt" / f"{split}.jsonl", tweets)
+    gold = {"text": "Meu pedido não chegou, quero reembolso", "lang": "pt", "intent": "complaint",
+            "categories": ["delivery", "refund_return"], "remedy_due": True, "severity": 2,
+            "sentiment": "negative"}
+    _write(root / "care_gold" / "dev.jsonl", [gold, {**gold, "text": "Adorei!", "intent": "praise",
+            "categories": [], "remedy_due": False, "severity": 0, "sentiment": "positive"}])
+    # Test splits must never be read: these would not even parse.
+    for name in ("complaints", "xlmt_sentiment_pt", "care_gold"):
+        (root / name / "test.jsonl").write_text("{not json\n", encoding="utf-8")
+    return root
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_refit_writes_a_loadable_model_with_new_heads_and_the_same_encoder(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "refit"
+    cache = tmp_path / "cache"
+    argv = ["--model", str(tiny_model_dir), "--data", str(data_dir), "--out", str(out),
+            "--version", "9.9.9", "--epochs", "40", "--gold-weight", "5", "--cache", str(cache)]
+    refit_main(argv)
+    assert _sha(out / "model.safetensors") == _sha(tiny_model_dir / "model.safetensors")
+    before = load_file(str(tiny_model_dir / "heads.safetensors"))
+    after = load_file(str(out / "heads.safetensors"))
+    assert before.keys() == after.keys()
+    assert any(not before[k].equal(after[k]) for k in before)
+    spec = json.loads((out / "social_care.json").read_text(encoding="utf-8"))
+    assert spec["version"] == "9.9.9"
+    assert spec["training"]["refit_command"].startswith("python -m social_care.classifier.refit")
+    assert spec["training"]["refit_examples"] == 4 + 3 + 2
+    assert all(t > 0 for t in spec["temperatures"].values())
+    (result,) = load_classifier(str(out)).classify(["Meu pedido não chegou"])
+    assert 0.0 <= result.complaint_score <= 1.0
+    # features were cached, and a second run reads them instead of recomputing
+    cached = sorted(p.name.split("-")[0] for p in cache.glob("*.pt"))
+    assert cached == ["dev", "gold", "train"]
+    refit_main(argv)
+    assert load_file(str(out / "heads.safetensors")).keys() == after.keys()
+
+
+def test_refit_learns_the_gold_labels_it_is_given(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "refit"
+    refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir), "--out", str(out),
+                "--epochs", "300", "--gold-weight", "50"])
+    clf = load_classifier(str(out))
+    complaint, praise = clf.classify(["Meu pedido não chegou, quero reembolso", "Adorei!"])
+    assert complaint.remedy_score > praise.remedy_score
+    assert complaint.category_scores["delivery"] > complaint.category_scores["website_app"]
+    # the complaint and sentiment heads (human-labelled elsewhere) are kept as they were
+    before = load_file(str(tiny_model_dir / "heads.safetensors"))
+    after = load_file(str(out / "heads.safetensors"))
+    assert before["complaint.weight"].equal(after["complaint.weight"])
+    assert not before["categories.weight"].equal(after["categories.weight"])
