@@ -49,11 +49,12 @@ def _database(kind: str, pg_url: str, workdir: Path) -> tuple[str, object]:
     return admin.url.set(database=name).render_as_string(hide_password=False), (admin, name)
 
 
-def _config(workdir: Path, db_url: str, sandbox_url: str) -> object:
+def _config(workdir: Path, db_url: str, sandbox_url: str, runtime: str = "auto") -> object:
     data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     data["data_dir"] = str(workdir)
     data["database"]["url"] = db_url
     data["classifier"]["model"] = str(REPO / data["classifier"]["model"])
+    data["classifier"]["runtime"] = runtime
     big_pages = {"x": {"page_size": 100, "max_pages_per_poll": 100000},
                  "facebook": {"page_size": 100, "max_pages_per_poll": 100000, "max_posts_per_poll": 100000},
                  "instagram": {"page_size": 100, "max_pages_per_poll": 100000, "max_media_per_poll": 100000}}
@@ -71,6 +72,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--runtime", choices=["auto", "torch", "torch-int8", "onnx", "onnx-int8"], default="auto"
+    )
     parser.add_argument("--pg-url", default=os.environ.get("SOCIAL_CARE_TEST_PG",
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -82,7 +86,7 @@ def main() -> None:
     server.add_generated_mentions(args.mentions)
     generate_s = time.perf_counter() - started
     try:
-        core = SocialCare(_config(workdir, db_url, server.base_url))  # type: ignore[arg-type]
+        core = SocialCare(_config(workdir, db_url, server.base_url, args.runtime))  # type: ignore[arg-type]
         core.upgrade_db()
         _ = core.classifier  # load the model outside the timed stages
         timings: dict[str, float] = {}
@@ -117,7 +121,10 @@ def main() -> None:
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {machine()}")
-    print(f"database: {args.db}; model: {core.classifier.name} {core.classifier.version}")
+    print(
+        f"database: {args.db}; model: {core.classifier.name} {core.classifier.version}"
+        f" ({core.classifier.runtime})"
+    )
     print(f"sandbox mentions generated: {args.mentions} in {generate_s:.1f} s (not timed below)")
     print(f"stored {stored}, classified {classified}, looked at by drafting {drafted}, drafts written {drafts}")
     for stage, seconds in timings.items():
