@@ -47,12 +47,24 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+# Bound parameters per statement: SQLite allows 32,766 (250,000 in some builds) and PostgreSQL 65,535, so one large poll
+# (tens of thousands of mentions in one transaction) is written in statements of at most this many.
+MAX_BIND_PARAMS = 10_000
+
+
 def insert_ignore(session: Session, table: sa.Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: concurrent writers of the same row both succeed."""
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: concurrent writers of the same row both succeed.
+
+    Large row lists go out in several statements inside the caller's transaction, so they still commit
+    (or roll back) together.
+    """
     if not rows:
         return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=list(keys)))
+    per_statement = max(1, MAX_BIND_PARAMS // max(1, len(rows[0])))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        session.execute(insert(table).values(chunk).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 @contextmanager

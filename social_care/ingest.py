@@ -32,7 +32,7 @@ from connectors import (
     TransientError,
 )
 from social_care import models as m
-from social_care.db import insert_ignore, session_scope
+from social_care.db import MAX_BIND_PARAMS, insert_ignore, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,15 @@ class PollReport:
 
 
 def _ids_by_key(session: Session, model: type[Any], platform: str, external_ids: set[str]) -> dict[str, int]:
-    if not external_ids:
-        return {}
-    rows = session.exec(
-        select(model.external_id, model.id).where(model.platform == platform, model.external_id.in_(external_ids))
-    ).all()
-    return {external_id: id_ for external_id, id_ in rows}
+    found: dict[str, int] = {}
+    ordered = sorted(external_ids)
+    for start in range(0, len(ordered), MAX_BIND_PARAMS):  # one IN list per statement stays under the limit
+        chunk = ordered[start : start + MAX_BIND_PARAMS]
+        rows = session.exec(
+            select(model.external_id, model.id).where(model.platform == platform, model.external_id.in_(chunk))
+        ).all()
+        found.update({external_id: id_ for external_id, id_ in rows})
+    return found
 
 
 def _strip_nul(value: Any) -> Any:

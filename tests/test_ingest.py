@@ -136,3 +136,20 @@ def test_a_connector_bug_marks_the_account_and_spares_other_streams(engine, scri
     report = poll_account(engine, account_id, connector, interval_seconds=60)
     assert report.status == m.AccountStatus.ERROR and report.stored == 1
     assert "unexpected AttributeError" in report.streams[0].error
+
+
+def test_one_poll_larger_than_the_databases_parameter_limit_is_stored_whole(engine, scripted, record) -> None:
+    # 16,000 mentions x 17 columns is 272,000 bound values: over the SQLite build's limit here (250,000) and PostgreSQL's
+    # 65,535 per statement. It used to fail on every retry, so the stream never advanced.
+    account_id = _account(engine)
+    records = [record(n, author=f"a{n % 50}") for n in range(16_000)]
+    connector = scripted([FetchResult(records, [], {"since_id": "17000"})])
+    report = poll_account(engine, account_id, connector, interval_seconds=60)
+    assert report.stored == 16_000
+    assert _count(engine, m.Mention) == 16_000
+    with session_scope(engine) as session:
+        assert load_cursor(session, account_id, "mentions") == {"since_id": "17000"}
+    # and the same page again is absorbed, not doubled
+    again = poll_account(engine, account_id, scripted([FetchResult(records, [], {"since_id": "17000"})]),
+                         interval_seconds=60)
+    assert again.stored == 0 and _count(engine, m.Mention) == 16_000
