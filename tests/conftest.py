@@ -216,6 +216,21 @@ def sandbox_server() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """ONNX exports go to a per-session directory, never into the user's ~/.cache.
+
+    Daemon subprocesses inherit it, so the shipped model is exported once per session.
+    """
+    previous = os.environ.get("SOCIAL_CARE_CACHE")
+    os.environ["SOCIAL_CARE_CACHE"] = str(tmp_path_factory.mktemp("social-care-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SOCIAL_CARE_CACHE", None)
+    else:
+        os.environ["SOCIAL_CARE_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def shipped_classifier() -> Any:
     """The model shipped in models/ (loaded once per test session)."""

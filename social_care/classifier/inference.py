@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from social_care.classifier.model import MultiTaskModel, quiet_transformers
 from social_care.classifier.onnx_backend import OnnxNetwork, export_path, onnx_network
 from social_care.classifier.result import Classification, Thresholds
 from social_care.classifier.textprep import clean_text
+
+log = logging.getLogger(__name__)
 
 # Thresholds is frozen, so one shared default instance is safe.
 DEFAULT_THRESHOLDS = Thresholds()
@@ -191,7 +194,9 @@ def load_classifier_with_options(
 
     runtime: "torch", "torch-int8" (torch dynamic quantisation), "onnx" or "onnx-int8" (ONNX
     Runtime, exported once into a cache directory); None or "auto" follows the model's
-    social_care.json. int8 (older option): True/False forces torch-int8/torch.
+    social_care.json, and falls back to torch (with a warning) when that asks for ONNX but the
+    export cannot be written or loaded; an explicit ONNX runtime fails instead. int8 (older
+    option): True/False forces torch-int8/torch.
     """
     from transformers import AutoTokenizer
 
@@ -205,6 +210,7 @@ def load_classifier_with_options(
     spec = load_spec(model_id)
     _check_heads(spec, model_id)
     heads_path = resolve_file(model_id, HEADS_FILE)
+    automatic = runtime in (None, "auto") and int8 is None
     chosen = runtime_of(spec) if runtime in (None, "auto") else runtime
     if int8 is not None:
         chosen = "torch-int8" if int8 else "torch"
@@ -217,25 +223,30 @@ def load_classifier_with_options(
             tokenizer = AutoTokenizer.from_pretrained(model_id)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the tokenizer of {model_id!r}: {exc}") from exc
-    if onnx_path is not None and onnx_path.is_file():
-        # A finished export needs no torch encoder: saves its load time and its memory.
-        network: MultiTaskModel | OnnxNetwork = onnx_network(
-            None, tokenizer, path=onnx_path, head_names=list(spec.heads), kind=kind, threads=threads
-        )
-    else:
-        net = _load_network(model_id, spec, heads_path)
-        network = net.eval()
-        if chosen == "torch-int8":
-            network = _quantize_int8(net)
-        elif onnx_path is not None:
-            network = onnx_network(
-                net,
-                tokenizer,
-                path=onnx_path,
-                head_names=list(spec.heads),
-                kind=kind,
-                threads=threads,
-            )
+    net: MultiTaskModel | None = None
+    network: MultiTaskModel | OnnxNetwork | None = None
+    if onnx_path is not None:
+        try:
+            if onnx_path.is_file():
+                # A finished export needs no torch encoder: saves its load time and its memory.
+                network = onnx_network(
+                    None, tokenizer, path=onnx_path, head_names=list(spec.heads), kind=kind,
+                    threads=threads,
+                )
+            else:
+                net = _load_network(model_id, spec, heads_path)
+                network = onnx_network(
+                    net.eval(), tokenizer, path=onnx_path, head_names=list(spec.heads), kind=kind,
+                    threads=threads,
+                )
+        except ModelLoadError as exc:
+            if not automatic:
+                raise
+            log.warning("classifier: %s; running on torch instead", exc)
+            chosen = "torch"
+    if network is None:
+        net = net or _load_network(model_id, spec, heads_path)
+        network = _quantize_int8(net) if chosen == "torch-int8" else net.eval()
     classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
     classifier.runtime = chosen
     return classifier

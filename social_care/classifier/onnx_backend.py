@@ -171,4 +171,6 @@ def onnx_network(
                 f"cannot write the ONNX export to {path.parent} ({exc}); set SOCIAL_CARE_CACHE "
                 "to a writable directory or use classifier.runtime: torch"
             ) from exc
+        except Exception as exc:  # the exporter raises untyped errors on graphs it cannot trace
+            raise ModelLoadError(f"cannot export the network to ONNX: {exc}") from exc
     return OnnxNetwork(path, head_names, threads=threads)

@@ -257,3 +257,31 @@ def test_unwritable_onnx_cache_is_a_clear_error(
     monkeypatch.setenv("SOCIAL_CARE_CACHE", str(blocker))
     with pytest.raises(ModelLoadError, match="SOCIAL_CARE_CACHE"):
         load_classifier_with_options(str(tiny_model_dir), runtime="onnx")
+
+
+def test_auto_runtime_falls_back_to_torch_when_the_onnx_export_cannot_be_written(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A model that asks for ONNX still classifies where the cache is read-only, with a warning."""
+    import shutil
+
+    from social_care.classifier.inference import load_classifier_with_options
+
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy)
+    spec = json.loads((copy / "social_care.json").read_text())
+    spec["runtime"] = {"backend": "onnx"}
+    (copy / "social_care.json").write_text(json.dumps(spec))
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("SOCIAL_CARE_CACHE", str(blocker))
+    texts = ["my order never arrived", "😀"]
+    with caplog.at_level("WARNING"):
+        clf = load_classifier_with_options(str(copy))
+    assert clf.runtime == "torch"
+    assert "SOCIAL_CARE_CACHE" in caplog.text
+    reference = load_classifier_with_options(str(copy), runtime="torch").classify(texts)
+    got = clf.classify(texts)
+    assert [r.as_dict() for r in got] == [r.as_dict() for r in reference]
+    with pytest.raises(ModelLoadError, match="SOCIAL_CARE_CACHE"):
+        load_classifier_with_options(str(copy), runtime="onnx")
