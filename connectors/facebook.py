@@ -190,6 +190,11 @@ class FacebookConnector:
         # Oldest activity first, so a capped poll works through the backlog in order.
         for updated, post_id, count in sorted(active_posts)[: self.options.max_posts_per_poll]:
             state = per_post.get(post_id, {"since": None, "seen": [], "active": 0})
+            if count == 0 and not state.get("next"):
+                # The summary counts every level (filter=stream): nothing to read, so no request;
+                # the first comment changes the count and the post is read on the next poll.
+                per_post[post_id] = {**state, "active": updated, "count": 0, "checked": now}
+                continue
             new_records, new_quarantined, next_state = self._comments_of_post(post_id, state)
             records += new_records
             quarantined += new_quarantined

@@ -83,6 +83,32 @@ def _strip_nul(value: Any) -> Any:
     return value
 
 
+def _refresh_authors(session: Session, authors: Any, author_ids: dict[str, int]) -> None:
+    """Keep reach and names current: one executemany per set of fields the platform sent."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for author in authors:
+        values: dict[str, Any] = {}
+        if author.followers is not None:
+            values["followers"] = author.followers
+        if author.name:
+            values["name"] = _strip_nul(author.name)
+        if author.handle:
+            values["handle"] = _strip_nul(author.handle)
+        if author.followers is None and not author.name:
+            continue
+        groups.setdefault(tuple(sorted(values)), []).append(
+            {"author_pk": author_ids[author.external_id], **{f"new_{k}": v for k, v in values.items()}}
+        )
+    table = m.Author.__table__  # type: ignore[attr-defined]
+    for fields, rows in groups.items():
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("author_pk"))
+            .values({name: sa.bindparam(f"new_{name}") for name in fields})
+        )
+        session.connection().execute(statement, rows)
+
+
 def store_records(
     session: Session,
     records: Sequence[MentionRecord],
@@ -110,17 +136,7 @@ def store_records(
             ("platform", "external_id"),
         )
         author_ids = _ids_by_key(session, m.Author, platform, set(authors))
-        for author in authors.values():  # keep reach and names current
-            if author.followers is not None or author.name:
-                session.execute(
-                    sa.update(m.Author.__table__)  # type: ignore[arg-type]
-                    .where(m.Author.__table__.c.id == author_ids[author.external_id])  # type: ignore[attr-defined]
-                    .values(
-                        **({"followers": author.followers} if author.followers is not None else {}),
-                        **({"name": _strip_nul(author.name)} if author.name else {}),
-                        **({"handle": _strip_nul(author.handle)} if author.handle else {}),
-                    )
-                )
+        _refresh_authors(session, authors.values(), author_ids)
         threads = {r.thread_external_id for r in items if r.thread_external_id}
         insert_ignore(
             session,

@@ -89,10 +89,16 @@ def test_incremental_sync_after_restart_fetches_only_new_items(sandbox, make_fac
     new_comments = restarted.fetch("comments", _round_trip(comments.cursor))
     assert [r.external_id for r in new_feed.records] == [post.id]
     assert sorted(r.external_id for r in new_comments.records) == sorted([comment.id, reply.id])
-    assert new_comments.requests_made == 3  # the feed listing, then the two active posts
+    # The feed listing, then the post with new comments; the new post's summary counts 0
+    # comments, so reading its (empty) thread would be a wasted request.
+    assert new_comments.requests_made == 2
 
     assert restarted.fetch("feed", _round_trip(new_feed.cursor)).records == []
     assert restarted.fetch("comments", _round_trip(new_comments.cursor)).records == []
+    # Its first comment changes the count: the next poll reads it.
+    late = sandbox.state.add_fb_comment(post.id, _visitor(sandbox, "Terceira Pessoa"), "Entregam sim?")
+    latest = restarted.fetch("comments", _round_trip(new_comments.cursor))
+    assert [r.external_id for r in latest.records] == [late.id]
 
 
 def test_feed_pagination_is_capped_and_resumed_without_gaps(empty_sandbox, make_facebook):
