@@ -435,10 +435,10 @@ class GraphApi:
             "permalink_url": f"https://www.facebook.com/{owner}/posts/{number}",
             "status_type": "mobile_status_update",
             "is_hidden": False,
-            "comments": lambda modifiers: [
-                self._fb_comment_node(c)
-                for c in state.fb_comments_under(post.id, flat=modifiers.get("filter") == "stream")
-            ],
+            "comments": lambda modifiers: _Nodes(
+                state.fb_comments_under(post.id, flat=modifiers.get("filter") == "stream"),
+                self._fb_comment_node,
+            ),
         }
 
     def _fb_comment_node(self, comment: FbComment) -> dict[str, Any]:
@@ -463,7 +463,7 @@ class GraphApi:
             "is_hidden": False,
             "can_comment": comment.parent_id is None,
             "object": {"id": comment.post_id},
-            "comments": lambda modifiers: [self._fb_comment_node(c) for c in replies],
+            "comments": lambda modifiers: _Nodes(replies, self._fb_comment_node),
         }
         if comment.parent_id:
             parent = state.fb_comments[comment.parent_id]
@@ -490,9 +490,9 @@ class GraphApi:
             "owner": {"id": media.owner_id},
             "comments_count": state.ig_comment_count(media.id),
             "like_count": 0,
-            "comments": lambda modifiers: [
-                self._ig_comment_node(c) for c in state.ig_comments_under(media.id)
-            ],
+            "comments": lambda modifiers: _Nodes(
+                state.ig_comments_under(media.id), self._ig_comment_node
+            ),
         }
 
     def _ig_comment_node(self, comment: IgComment) -> dict[str, Any]:
@@ -512,9 +512,9 @@ class GraphApi:
                 "permalink": f"https://www.instagram.com/p/{media.shortcode}/",
                 "media_product_type": "FEED",
             },
-            "replies": lambda modifiers: [
-                self._ig_comment_node(c) for c in state.ig_comments_under(comment.id)
-            ],
+            "replies": lambda modifiers: _Nodes(
+                state.ig_comments_under(comment.id), self._ig_comment_node
+            ),
         }
         if comment.parent_id:
             node["parent_id"] = comment.parent_id
@@ -562,3 +562,20 @@ _RATE_LIMIT_MESSAGES = {
         "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting."
     ),
 }
+
+
+class _Nodes(Sequence[Mapping[str, Any]]):
+    """An edge's objects, turned into nodes only when read: a post's summary needs the count
+    of its comments, not 30,000 rendered comments."""
+
+    def __init__(self, objects: Sequence[Any], node_of: Callable[[Any], Mapping[str, Any]]) -> None:
+        self._objects = objects
+        self._node_of = node_of
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._node_of(obj) for obj in self._objects[index]]
+        return self._node_of(self._objects[index])

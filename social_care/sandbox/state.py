@@ -120,6 +120,13 @@ class SandboxState:
         self.lock = threading.RLock()
         self.x_users: dict[str, XUser] = {}
         self.tweets: dict[str, Tweet] = {}
+        self._derived: dict[str, tuple[int, list[Tweet]]] = {}
+        # Comments are only ever added: these indexes keep a thread's read from scanning every
+        # comment the sandbox holds (a 100,000-mention benchmark puts ~30,000 under one post).
+        self._fb_by_post: dict[str, list[FbComment]] = {}
+        self._fb_by_parent: dict[str, list[FbComment]] = {}
+        self._ig_by_media: dict[str, list[IgComment]] = {}
+        self._ig_by_parent: dict[str, list[IgComment]] = {}
         self.fb_profiles: dict[str, FbProfile] = {}
         self.fb_posts: dict[str, FbPost] = {}
         self.fb_comments: dict[str, FbComment] = {}
@@ -207,8 +214,15 @@ class SandboxState:
         return tweet
 
     def tweets_newest_first(self) -> list[Tweet]:
+        # Tweets are only ever added, so their count versions the sorted list: paging through
+        # 100,000 tweets sorts (and tokenises, below) once, not once per page.
         with self.lock:
-            return sorted(self.tweets.values(), key=lambda t: int(t.id), reverse=True)
+            version = len(self.tweets)
+            cached = self._derived.get("newest")
+            if cached is None or cached[0] != version:
+                ordered = sorted(self.tweets.values(), key=lambda t: int(t.id), reverse=True)
+                cached = self._derived["newest"] = (version, ordered)
+            return list(cached[1])
 
     def mentions_of(self, user_id: str) -> list[Tweet]:
         """Tweets that @mention the user, newest first (the user's mention timeline)."""
@@ -217,11 +231,26 @@ class SandboxState:
             if user is None:
                 return []
             handle = "@" + user.username.lower()
-            return [
-                t
-                for t in self.tweets_newest_first()
-                if t.retweet_of is None and handle in _mention_tokens(t.text)
-            ]
+            key = f"mentions:{handle}"
+            cached = self._derived.get(key)
+            if cached is None or cached[0] != len(self.tweets):
+                found = [
+                    t
+                    for t in self.tweets_newest_first()
+                    if t.retweet_of is None and handle in _mention_tokens(t.text)
+                ]
+                cached = self._derived[key] = (len(self.tweets), found)
+            return list(cached[1])
+
+    def matching_tweets(self, key: str, predicate: Callable[[Tweet], bool]) -> list[Tweet]:
+        """Tweets (newest first) for which ``predicate`` holds, cached under ``key`` (a search
+        query) until a tweet is added."""
+        with self.lock:
+            cached = self._derived.get(f"search:{key}")
+            if cached is None or cached[0] != len(self.tweets):
+                found = [t for t in self.tweets_newest_first() if predicate(t)]
+                cached = self._derived[f"search:{key}"] = (len(self.tweets), found)
+            return list(cached[1])
 
     def tweets_by(self, user_id: str) -> list[Tweet]:
         return [t for t in self.tweets_newest_first() if t.author_id == user_id]
@@ -274,6 +303,9 @@ class SandboxState:
                 created,
             )
             self.fb_comments[comment.id] = comment
+            self._fb_by_post.setdefault(post_id, []).append(comment)
+            if parent_id is not None:
+                self._fb_by_parent.setdefault(parent_id, []).append(comment)
             post = self.fb_posts[post_id]
             post.updated_time = max(post.updated_time, created)
             if author_id == accounts.FB_PAGE_ID:
@@ -294,12 +326,10 @@ class SandboxState:
         with self.lock:
             if object_id in self.fb_posts:
                 found = [
-                    c
-                    for c in self.fb_comments.values()
-                    if c.post_id == object_id and (flat or c.parent_id is None)
+                    c for c in self._fb_by_post.get(object_id, ()) if flat or c.parent_id is None
                 ]
             else:
-                found = [c for c in self.fb_comments.values() if c.parent_id == object_id]
+                found = list(self._fb_by_parent.get(object_id, ()))
         return sorted(found, key=lambda c: (c.created_time, c.id))
 
     # Instagram ---------------------------------------------------------------------------
@@ -355,6 +385,9 @@ class SandboxState:
                 str(next(self._ig_comment_ids)), media_id, parent_id, author_id, text, created
             )
             self.ig_comments[comment.id] = comment
+            self._ig_by_media.setdefault(media_id, []).append(comment)
+            if parent_id is not None:
+                self._ig_by_parent.setdefault(parent_id, []).append(comment)
             if author_id == accounts.IG_USER_ID:
                 self.brand_replies.append(
                     BrandReply("instagram", comment.id, target_id, text, created)
@@ -376,18 +409,14 @@ class SandboxState:
         """Top-level comments of a media, or replies of a comment, newest first."""
         with self.lock:
             if object_id in self.ig_media:
-                found = [
-                    c
-                    for c in self.ig_comments.values()
-                    if c.media_id == object_id and c.parent_id is None
-                ]
+                found = [c for c in self._ig_by_media.get(object_id, ()) if c.parent_id is None]
             else:
-                found = [c for c in self.ig_comments.values() if c.parent_id == object_id]
+                found = list(self._ig_by_parent.get(object_id, ()))
         return sorted(found, key=lambda c: (c.timestamp, c.id), reverse=True)
 
     def ig_comment_count(self, media_id: str) -> int:
         with self.lock:
-            return sum(1 for c in self.ig_comments.values() if c.media_id == media_id)
+            return len(self._ig_by_media.get(media_id, ()))
 
 
 def _mention_tokens(text: str) -> set[str]:

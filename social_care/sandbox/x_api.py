@@ -269,9 +269,7 @@ class XApi:
                 f"Invalid 'start_time':'{query['start_time']}'. 'start_time' must be on or after "
                 f"{format_x_time(oldest)}",
             )
-        tweets = [
-            t for t in self.state.tweets_newest_first() if t.created_at >= oldest and predicate(t)
-        ]
+        tweets = [t for t in self.state.matching_tweets(text, predicate) if t.created_at >= oldest]
         return self._timeline(tweets, query, (10, 100), "next_token")
 
     def _create_tweet(self, query: dict[str, str], body: bytes) -> tuple[int, Any]:
@@ -347,16 +345,24 @@ class XApi:
                 )
         start_time = _parse_x_bound(query.get("start_time"))
         end_time = _parse_x_bound(query.get("end_time"))
-        selected = [
-            t
-            for t in tweets
-            if int(t.id) > since_id
-            and (start_time is None or t.created_at >= start_time)
-            and (end_time is None or t.created_at <= end_time)
-            and (until_id is None or int(t.id) < until_id)
-            and (older_than is None or int(t.id) < int(older_than))
-        ]
-        page = selected[: int(raw_max)]
+        wanted = int(raw_max)
+        # One past the page tells whether a next page exists; stop there (tweets are newest
+        # first, and since_id is a lower bound, so nothing after the first older id matches).
+        selected: list[Tweet] = []
+        for t in tweets:
+            number = int(t.id)
+            if number <= since_id:
+                break
+            if (
+                (start_time is None or t.created_at >= start_time)
+                and (end_time is None or t.created_at <= end_time)
+                and (until_id is None or number < until_id)
+                and (older_than is None or number < int(older_than))
+            ):
+                selected.append(t)
+                if len(selected) > wanted:
+                    break
+        page = selected[:wanted]
         if not page:
             return 200, {"meta": {"result_count": 0}}
         tweet_fields = _csv(query.get("tweet.fields"))
