@@ -133,7 +133,9 @@ def main() -> None:
         wall = time.perf_counter()
 
         t = time.perf_counter()
-        waited, rounds = poll_until_drained(core, deadline=time.monotonic() + args.poll_deadline)
+        poll_deadline = time.monotonic() + args.poll_deadline
+        waited, rounds = poll_until_drained(core, deadline=poll_deadline)
+        poll_timed_out = time.monotonic() >= poll_deadline
         timings["poll+store"] = time.perf_counter() - t
         stored = core.counts()["mentions"]
 
@@ -168,6 +170,7 @@ def main() -> None:
     print(
         f"sandbox X rate windows x{args.x_limit_scale}; poll rounds {rounds}, "
         f"waited {waited:.1f} s for rate limits or time-outs (inside poll+store)"
+        + ("; STOPPED AT --poll-deadline, the sandbox may hold more" if poll_timed_out else "")
     )
     print(f"stored {stored}, classified {classified}, looked at by drafting {drafted}, drafts written {drafts}")
     for stage, seconds in timings.items():

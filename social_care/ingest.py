@@ -87,6 +87,8 @@ def _refresh_authors(session: Session, authors: Any, author_ids: dict[str, int])
     """Keep reach and names current: one executemany per set of fields the platform sent."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for author in authors:
+        if author.followers is None and not author.name:
+            continue  # nothing the platform reports here changes over time
         values: dict[str, Any] = {}
         if author.followers is not None:
             values["followers"] = author.followers
@@ -94,8 +96,6 @@ def _refresh_authors(session: Session, authors: Any, author_ids: dict[str, int])
             values["name"] = _strip_nul(author.name)
         if author.handle:
             values["handle"] = _strip_nul(author.handle)
-        if author.followers is None and not author.name:
-            continue
         groups.setdefault(tuple(sorted(values)), []).append(
             {"author_pk": author_ids[author.external_id], **{f"new_{k}": v for k, v in values.items()}}
         )

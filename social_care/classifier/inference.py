@@ -245,7 +245,8 @@ def load_classifier_with_options(
             log.warning("classifier: %s; running on torch instead", exc)
             chosen = "torch"
     if network is None:
-        net = net or _load_network(model_id, spec, heads_path)
+        if net is None:
+            net = _load_network(model_id, spec, heads_path)
         network = _quantize_int8(net) if chosen == "torch-int8" else net.eval()
     classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
     classifier.runtime = chosen

@@ -120,7 +120,8 @@ class SandboxState:
         self.lock = threading.RLock()
         self.x_users: dict[str, XUser] = {}
         self.tweets: dict[str, Tweet] = {}
-        self._derived: dict[str, tuple[int, list[Tweet]]] = {}
+        self._derived: dict[str, list[Tweet]] = {}
+        self._derived_version = 0
         # Comments are only ever added: these indexes keep a thread's read from scanning every
         # comment the sandbox holds (a 100,000-mention benchmark puts ~30,000 under one post).
         self._fb_by_post: dict[str, list[FbComment]] = {}
@@ -216,13 +217,20 @@ class SandboxState:
     def tweets_newest_first(self) -> list[Tweet]:
         # Tweets are only ever added, so their count versions the sorted list: paging through
         # 100,000 tweets sorts (and tokenises, below) once, not once per page.
+        return self._derived_tweets(
+            "newest", lambda: sorted(self.tweets.values(), key=lambda t: int(t.id), reverse=True)
+        )
+
+    def _derived_tweets(self, key: str, build: Callable[[], list[Tweet]]) -> list[Tweet]:
+        """A list computed from the tweets, kept until the next tweet is added (a copy is
+        returned, so callers may change it)."""
         with self.lock:
-            version = len(self.tweets)
-            cached = self._derived.get("newest")
-            if cached is None or cached[0] != version:
-                ordered = sorted(self.tweets.values(), key=lambda t: int(t.id), reverse=True)
-                cached = self._derived["newest"] = (version, ordered)
-            return list(cached[1])
+            if self._derived_version != len(self.tweets) or len(self._derived) > 64:
+                self._derived.clear()  # a tweet was added (or too many queries were cached)
+                self._derived_version = len(self.tweets)
+            if key not in self._derived:
+                self._derived[key] = build()
+            return list(self._derived[key])
 
     def mentions_of(self, user_id: str) -> list[Tweet]:
         """Tweets that @mention the user, newest first (the user's mention timeline)."""
@@ -231,26 +239,21 @@ class SandboxState:
             if user is None:
                 return []
             handle = "@" + user.username.lower()
-            key = f"mentions:{handle}"
-            cached = self._derived.get(key)
-            if cached is None or cached[0] != len(self.tweets):
-                found = [
+            return self._derived_tweets(
+                f"mentions:{handle}",
+                lambda: [
                     t
                     for t in self.tweets_newest_first()
                     if t.retweet_of is None and handle in _mention_tokens(t.text)
-                ]
-                cached = self._derived[key] = (len(self.tweets), found)
-            return list(cached[1])
+                ],
+            )
 
     def matching_tweets(self, key: str, predicate: Callable[[Tweet], bool]) -> list[Tweet]:
         """Tweets (newest first) for which ``predicate`` holds, cached under ``key`` (a search
         query) until a tweet is added."""
-        with self.lock:
-            cached = self._derived.get(f"search:{key}")
-            if cached is None or cached[0] != len(self.tweets):
-                found = [t for t in self.tweets_newest_first() if predicate(t)]
-                cached = self._derived[f"search:{key}"] = (len(self.tweets), found)
-            return list(cached[1])
+        return self._derived_tweets(
+            f"search:{key}", lambda: [t for t in self.tweets_newest_first() if predicate(t)]
+        )
 
     def tweets_by(self, user_id: str) -> list[Tweet]:
         return [t for t in self.tweets_newest_first() if t.author_id == user_id]
