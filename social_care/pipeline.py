@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -23,6 +24,7 @@ from social_care.classifier import Classification
 from social_care.config import Config
 from social_care.db import session_scope
 from social_care.drafting import DraftRequest, draft_reply, lint_draft, needs_reply
+from social_care.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -69,37 +71,52 @@ def classify_pending(engine: Engine, classifier: MentionClassifier, *, limit: in
             if not mentions:
                 break
             results = classifier.classify([mention.text for mention in mentions], batch_size=batch_size)
-            for mention, result in zip(mentions, results, strict=True):
-                session.add(_classification_row(mention, result, classifier))
-                mention.stage = m.MentionStage.CLASSIFIED
-                session.add(mention)
+            now = utcnow()
+            # Plain rows in one executemany, not ORM objects: building and validating a SQLModel
+            # instance per row cost more than the INSERT itself.
+            session.execute(sa.insert(m.Classification), [
+                _classification_row(mention, result, classifier, now)
+                for mention, result in zip(mentions, results, strict=True)
+            ])
+            _set_stage(session, [mention.id for mention in mentions], m.MentionStage.CLASSIFIED)
             report.processed += len(mentions)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _classification_row(mention: m.Mention, result: Classification, classifier: MentionClassifier) -> m.Classification:
+def _set_stage(session: Session, ids: Sequence[int | None], stage: m.MentionStage) -> None:
+    """One UPDATE for a batch's mentions (the claimed rows are locked by this transaction)."""
+    if ids:
+        session.execute(
+            sa.update(m.Mention).where(m.Mention.id.in_(ids)).values(stage=stage)  # type: ignore[union-attr]
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _classification_row(mention: m.Mention, result: Classification, classifier: MentionClassifier,
+                        now: Any) -> dict[str, Any]:
     assert mention.id is not None
-    return m.Classification(
-        mention_id=mention.id,
-        model_name=classifier.name,
-        model_version=classifier.version,
-        language=result.language,
-        sentiment=result.sentiment,
-        intent=result.intent,
-        complaint=result.complaint,
-        complaint_score=result.complaint_score,
-        categories=list(result.categories),
-        severity=result.severity,
-        remedy_due=result.remedy_due,
-        scores={
+    return {
+        "mention_id": mention.id,
+        "model_name": classifier.name,
+        "model_version": classifier.version,
+        "language": result.language,
+        "sentiment": result.sentiment,
+        "intent": result.intent,
+        "complaint": result.complaint,
+        "complaint_score": result.complaint_score,
+        "categories": list(result.categories),
+        "severity": result.severity,
+        "remedy_due": result.remedy_due,
+        "scores": {
             "sentiment": result.sentiment_scores,
             "intent": result.intent_scores,
             "categories": result.category_scores,
             "severity": list(result.severity_scores),
             "remedy_due": result.remedy_score,
         },
-    )
+        "created_at": now,
+    }
 
 
 def _histories(session: Session, mentions: Sequence[m.Mention]) -> dict[int, tuple[int, int]]:
@@ -174,37 +191,42 @@ def draft_pending(engine: Engine, config: Config, *, limit: int = 256) -> StepRe
             authors = {a.id: a for a in session.exec(
                 select(m.Author).where(m.Author.id.in_(author_ids))).all()} if author_ids else {}  # type: ignore[union-attr]
             histories = _histories(session, mentions)
-            drafted: list[tuple[m.ReplyDraft, str | None]] = []
+            now = utcnow()
+            silent: list[int | None] = []
+            rows: list[dict[str, Any]] = []
+            notes: list[str | None] = []
             for mention in mentions:
                 classification = classifications[mention.id]
                 author = authors.get(mention.author_id) if mention.author_id else None
                 request = _request(mention, classification, author, histories.get(mention.id or 0, (0, 0)))
                 wanted, _reason = needs_reply(request, policy)
                 if not wanted:
-                    mention.stage = m.MentionStage.NO_REPLY
-                    session.add(mention)
+                    silent.append(mention.id)
                     continue
                 draft = draft_reply(request, brand=brand, policy=policy)
                 findings = lint_draft(draft.text, request, brand=brand, policy=policy)
-                row = m.ReplyDraft(
-                    mention_id=mention.id,  # type: ignore[arg-type]
-                    state=m.ReplyState.DRAFTED,
-                    text=draft.text,
-                    original_text=draft.text,
-                    language=draft.language,
-                    template=draft.template,
-                    lint=[_finding_dict(f) for f in findings],
-                    priority=priority_of(classification, author.followers if author else None),
-                )
-                session.add(row)
-                drafted.append((row, draft.error))
-                mention.stage = m.MentionStage.DRAFTED
-                session.add(mention)
-            session.flush()  # one round trip for the batch's draft ids
-            for row, error in drafted:
-                session.add(m.ReplyEvent(draft_id=row.id, actor="system", action="drafted",  # type: ignore[arg-type]
-                                         from_state=None, to_state=m.ReplyState.DRAFTED.value,
-                                         after_text=row.text, note=error))
+                rows.append({
+                    "mention_id": mention.id, "state": m.ReplyState.DRAFTED, "text": draft.text,
+                    "original_text": draft.text, "language": draft.language, "template": draft.template,
+                    "lint": [_finding_dict(f) for f in findings],
+                    "priority": priority_of(classification, author.followers if author else None),
+                    "lint_override": False, "attempts": 0, "created_at": now, "updated_at": now,
+                })
+                notes.append(draft.error)
+            _set_stage(session, silent, m.MentionStage.NO_REPLY)
+            if rows:
+                # Plain rows, one statement each way: the drafts' ids come back in row order
+                # (RETURNING), and every draft gets its "drafted" event in the same transaction.
+                ids = session.execute(
+                    sa.insert(m.ReplyDraft).returning(m.ReplyDraft.id, sort_by_parameter_order=True), rows
+                ).scalars().all()
+                session.execute(sa.insert(m.ReplyEvent), [
+                    {"draft_id": draft_id, "actor": "system", "action": "drafted", "from_state": None,
+                     "to_state": m.ReplyState.DRAFTED.value, "after_text": row["text"], "note": note,
+                     "created_at": now}
+                    for draft_id, row, note in zip(ids, rows, notes, strict=True)
+                ])
+                _set_stage(session, [row["mention_id"] for row in rows], m.MentionStage.DRAFTED)
             report.processed += len(mentions)
     report.seconds = time.perf_counter() - started
     return report

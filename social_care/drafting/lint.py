@@ -5,6 +5,7 @@ Errors block approval unless a reviewer records an override; warnings are shown 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -50,15 +51,22 @@ def _without_links(text: str) -> str:
 def _without_names(text: str, request: DraftRequest, brand: Brand, policy: ReplyPolicy) -> str:
     """The text minus who it names (person, handle, brand, signature): a customer called "Troca" or
     a brand called "Loja 24h" must not read as a remedy or a deadline."""
-    names = [
+    names = (
         first_name(request.author_name),
         clean_handle(request.author_handle, request.platform),
         brand.name,
         *policy.signature.values(),
-    ]
-    for name in sorted((n for n in names if n and n.strip()), key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name.strip())}(?!\w)", " ", text, flags=re.IGNORECASE)
+    )
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        if name.lower() in text.lower():  # most names are absent: skip the regex pass
+            text = _name_pattern(name).sub(" ", text)
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """Cached: the brand's names are in every call, and a draft and its lint share the author's."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
 
 
 def _check_empty(
