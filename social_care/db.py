@@ -23,13 +23,23 @@ class DatabaseError(Exception):
     """The database is unreachable or not migrated; the message says what to do."""
 
 
+# Connections kept open per process. SQLAlchemy's default (5) is below the web inbox's concurrency:
+# with eight reviewers at once every request beyond the fifth opened a new connection (for
+# PostgreSQL a new server process) and closed it again. 10 kept + 10 overflow stays far below
+# PostgreSQL's default max_connections (100) with the daemon, the inbox and a CLI running.
+POOL_SIZE = 10
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``. SQLite files get their folder created, WAL and a busy timeout."""
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        pool = {"pool_size": POOL_SIZE} if path and path != ":memory:" else {}
+        engine = sa.create_engine(
+            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -40,7 +50,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -65,6 +65,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a template typo fails the tests, not renders blank
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the package: no stat() of each one per render
     )
     env.filters.update(http_url=http_url, waiting=waiting, utc=utc, percent=percent)
     env.globals.update(minutes_since=minutes_since, now=m.utcnow)
