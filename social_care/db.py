@@ -34,9 +34,10 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``. SQLite files get their folder created, WAL and a busy timeout."""
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
+        pool: dict[str, Any] = {}
+        if path and path != ":memory:":  # a file: pooled (an in-memory database keeps one per thread)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        pool = {"pool_size": POOL_SIZE} if path and path != ":memory:" else {}
+            pool["pool_size"] = POOL_SIZE
         engine = sa.create_engine(
             url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **pool
         )

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,7 +95,7 @@ def _set_stage(session: Session, ids: Sequence[int | None], stage: m.MentionStag
 
 
 def _classification_row(mention: m.Mention, result: Classification, classifier: MentionClassifier,
-                        now: Any) -> dict[str, Any]:
+                        now: datetime) -> dict[str, Any]:
     assert mention.id is not None
     return {
         "mention_id": mention.id,

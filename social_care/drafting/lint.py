@@ -57,9 +57,11 @@ def _without_names(text: str, request: DraftRequest, brand: Brand, policy: Reply
         brand.name,
         *policy.signature.values(),
     )
+    lowered = text.lower()
     for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
-        if name.lower() in text.lower():  # most names are absent: skip the regex pass
+        if name.lower() in lowered:  # most names are absent: skip the regex pass
             text = _name_pattern(name).sub(" ", text)
+            lowered = text.lower()
     return text
 
 

@@ -1,16 +1,26 @@
-"""Database faults: PostgreSQL connections killed mid-run (a server restart, as the daemon sees it) and a
-SQLite file locked by another process; the work continues or fails cleanly, and nothing is lost.
+"""Database faults: PostgreSQL restarted mid-run, its connections killed mid-run, and a SQLite file
+locked by another process; the work continues or fails cleanly, and nothing is lost.
 
-The PostgreSQL server is shared, so it is never restarted: every backend of the test's own database
-is terminated instead (``pg_terminate_backend``), which is what a restart does to the daemon's pool.
+The shared PostgreSQL server (the other tests' databases live there) is never restarted: the restart
+test runs its own throw-away cluster (initdb from the same installation, on a free port) and stops
+and starts that one, so the daemon also meets refused connections, not only dropped ones. The
+termination test kills every backend of its own database on the shared server
+(``pg_terminate_backend``).
 """
 
 from __future__ import annotations
 
+import glob
+import os
+import pwd
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +29,7 @@ import sqlalchemy as sa
 from daemon_fakes import FakeClassifier
 
 from social_care.app import SocialCare
+from social_care.db import create_db_engine, upgrade
 
 from .conftest import (
     LONG,
@@ -84,6 +95,120 @@ def test_postgres_backends_terminated_mid_run(tmp_path, pg_url, sandbox_server, 
         scalar(core.engine, "SELECT count(DISTINCT mention_id) FROM reply_drafts")
     core.engine.dispose()
     admin.dispose()
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of the test's own: initdb, start, stop and start again, remove."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.dir = Path(tempfile.mkdtemp(prefix="sc-pg-"))  # not under tmp_path: the server user must reach it
+        self.data, self.log = self.dir / "data", self.dir / "server.log"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/faults"
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            shutil.chown(self.dir, "postgres")
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self._as_user, str(self.bindir / tool), *args], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.start()
+        admin = sa.create_engine(self.url.replace("/faults", "/postgres"), isolation_level="AUTOCOMMIT",
+                                 poolclass=sa.pool.NullPool)
+        with admin.connect() as connection:
+            connection.execute(sa.text("CREATE DATABASE faults"))
+        admin.dispose()
+        engine = create_db_engine(self.url)
+        upgrade(engine)
+        engine.dispose()
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        try:
+            self.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    pg_config = shutil.which("pg_config")
+    if not found and pg_config:
+        found = [str(Path(subprocess.run([pg_config, "--bindir"], check=False, capture_output=True, text=True).stdout.strip()) / "initdb")]
+    why = None
+    if not found or not Path(found[-1]).exists():
+        why = "PostgreSQL's server programs (initdb, pg_ctl) are not installed"
+    elif os.geteuid() == 0 and not (shutil.which("runuser") and _has_user("postgres")):
+        why = "running as root without a postgres user to run the server as"
+    if why:
+        if os.environ.get("SOCIAL_CARE_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required (SOCIAL_CARE_REQUIRE_PG=1) but {why}")
+        pytest.skip(why)
+    cluster = PrivateCluster(Path(found[-1]).parent)
+    try:
+        cluster.init()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+@pytest.mark.postgres
+def test_postgres_restarted_mid_run(tmp_path, private_cluster, sandbox_server, sandbox_config_fn, daemons) -> None:
+    """The daemon's PostgreSQL server stops (refusing connections for a while) and starts again, several
+    times while the daemon polls and drafts; the daemon carries on and nothing is lost or doubled."""
+    tally = Tally("database faults: PostgreSQL restarted")
+    sandbox_server.add_generated_mentions(120 if LONG else 40)
+    expected = _reference(tmp_path, sandbox_server, sandbox_config_fn)
+    config = fast_accounts(sandbox_config_fn(tmp_path, db_url=private_cluster.url, sandbox_url=sandbox_server.base_url,
+                                             options=SMALL_PAGES), interval=0.3)
+    core = SocialCare(config)
+    log = tmp_path / "daemon.log"
+    daemons.append(daemon := SandboxDaemon(config, log, classify_delay=0.05))
+    assert wait_for(lambda: scalar(core.engine, "SELECT count(*) FROM mentions") > 5, 30), log.read_text()[-2000:]
+    core.engine.dispose()
+    for _ in range(6 if LONG else 2):
+        private_cluster.stop()
+        tally.faults += 1
+        time.sleep(1.5)  # down: every poll, claim and commit of the daemon is refused meanwhile
+        assert daemon.alive(), log.read_text()[-3000:]
+        private_cluster.start()
+        tally.cases += 1
+        time.sleep(1.0)
+    assert wait_for(lambda: _drafted_all(core, expected), 90, step=0.3), log.read_text()[-3000:]
+    assert daemon.alive(), "the daemon died when its database restarted"
+    assert "Connection refused" in log.read_text(), "the daemon never met the stopped server: nothing was tested"
+    assert daemon.stop() == 0, log.read_text()[-3000:]
+    stored = stored_mentions(core)
+    tally.lost = len(expected - set(stored))
+    tally.doubled = len(stored) - len(set(stored))
+    tally.crashes = 0 if '"event": "daemon_stopped", "clean": true' in log.read_text() else 1
+    tally.emit()
+    assert tally.lost == 0 and tally.doubled == 0 and tally.crashes == 0, tally.line()
+    assert scalar(core.engine, "SELECT count(*) FROM reply_drafts") == \
+        scalar(core.engine, "SELECT count(DISTINCT mention_id) FROM reply_drafts")
+    core.engine.dispose()
 
 
 LOCKER = textwrap.dedent("""
