@@ -41,8 +41,9 @@ class ModelSpec:
     heads: dict[str, dict[str, Any]]
     temperatures: dict[str, float] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
-    # Inference options, e.g. {"int8_dynamic": true}: quantise the encoder's Linear layers to
-    # int8 at load time (torch dynamic quantisation; no extra dependency).
+    # Inference options: {"backend": "onnx"} picks the engine; {"int8_dynamic": true} quantises
+    # the encoder's Linear layers to int8 at load time; {"keyword_categories": true} adds the
+    # categories whose keyword rule fires (weak_labels.categories_for) to a complaint's own.
     runtime: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from social_care.classifier.model import MultiTaskModel, quiet_transformers
 from social_care.classifier.onnx_backend import OnnxNetwork, export_path, onnx_network
 from social_care.classifier.result import Classification, Thresholds
 from social_care.classifier.textprep import clean_text
+from social_care.classifier.weak_labels import categories_for
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class Classifier:
         self.version = spec.version
         self.spec = spec
         self.thresholds = thresholds
+        # Model-level decision rule (social_care.json "runtime": {"keyword_categories": true}):
+        # a complaint also gets every category whose EN/pt-BR keyword rule fires on its text.
+        self.keyword_categories = bool(spec.runtime.get("keyword_categories", False))
         self._model = model.eval()
         self.runtime = "torch"
         self._tokenizer = tokenizer
@@ -80,14 +84,9 @@ class Classifier:
             max_length=self.spec.max_length,
             return_tensors="pt",
         )
-        logits = self._model(batch["input_ids"], batch["attention_mask"])
-        out: dict[str, list[list[float]]] = {}
-        for name, value in logits.items():
-            scaled = value.float() / self.spec.temperatures.get(name, 1.0)
-            kind = self.spec.heads[name]["kind"]
-            p = torch.softmax(scaled, dim=-1) if kind == "softmax" else torch.sigmoid(scaled)
-            out[name] = p.tolist()
-        return out
+        return calibrated_probabilities(
+            self._model(batch["input_ids"], batch["attention_mask"]), self.spec
+        )
 
     def _decide(self, text: str, p: dict[str, list[float]]) -> Classification:
         th = self.thresholds
@@ -104,7 +103,10 @@ class Classifier:
         category_scores = dict(zip(CATEGORIES, p["categories"], strict=True))
         categories: list[str] = []
         if is_complaint or intent == "question":
-            categories = [c for c in CATEGORIES if category_scores[c] >= th.category]
+            chosen = {c for c in CATEGORIES if category_scores[c] >= th.category}
+            if self.keyword_categories:
+                chosen.update(categories_for(text))
+            categories = [c for c in CATEGORIES if c in chosen]
             if is_complaint and not categories:
                 # every complaint has at least one category (care_gold convention)
                 categories = [max(category_scores, key=lambda c: category_scores[c])]
@@ -131,6 +133,19 @@ class Classifier:
             remedy_due=is_complaint and remedy_score >= th.remedy_due,
             remedy_score=remedy_score,
         )
+
+
+def calibrated_probabilities(
+    logits: dict[str, torch.Tensor], spec: ModelSpec
+) -> dict[str, list[list[float]]]:
+    """Per-head logits -> temperature-scaled probabilities (softmax or sigmoid by head kind)."""
+    out: dict[str, list[list[float]]] = {}
+    for name, value in logits.items():
+        scaled = value.float() / spec.temperatures.get(name, 1.0)
+        kind = spec.heads[name]["kind"]
+        p = torch.softmax(scaled, dim=-1) if kind == "softmax" else torch.sigmoid(scaled)
+        out[name] = p.tolist()
+    return out
 
 
 def _empty_result() -> Classification:

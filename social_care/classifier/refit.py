@@ -17,11 +17,19 @@ full-batch on them in seconds, which on a 2-core CPU is far cheaper than more fi
 * temperatures are refitted on the dev splits only (care_gold/dev is now training data).
 
 Test splits are never read. --cache keeps the features between runs (keyed by model digest).
+
+    python -m social_care.classifier.refit --model models/NAME --data DATA_DIR --cv-folds 5
+
+writes nothing and prints K-fold cross-validation figures on care_gold/dev instead (each fold's
+items are left out of the refit and then scored with the runtime's decision rules), for each
+category threshold with and without `--keyword-categories`: how the refit settings and the
+model's decision options are chosen without touching care_gold/test.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import shutil
@@ -36,10 +44,16 @@ from safetensors.torch import save_file
 from social_care.classifier.artifacts import HEADS_FILE, SPEC_FILE, ModelSpec, load_spec
 from social_care.classifier.calibration import fit_temperatures
 from social_care.classifier.corpus import UNKNOWN, Example, gold_example, load_split, read_jsonl
-from social_care.classifier.inference import load_classifier_with_options
+from social_care.classifier.evaluate import score
+from social_care.classifier.inference import (
+    Classifier,
+    calibrated_probabilities,
+    load_classifier_with_options,
+)
 from social_care.classifier.labels import CATEGORIES, HEAD_SPECS
 from social_care.classifier.model import mean_pool
 from social_care.classifier.onnx_backend import model_digest
+from social_care.classifier.textprep import clean_text
 from social_care.classifier.train import parse_limits
 
 
@@ -159,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, help="trained social-care model directory")
     p.add_argument("--data", type=Path, required=True, help="data directory (shared layout)")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=None, help="model directory to write")
     p.add_argument("--name", default=None)
     p.add_argument("--version", default=None)
     p.add_argument("--limits", default="b2w=24000", help="per-source caps, name=n,...")
@@ -176,10 +190,107 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=None, help="keep features here between runs")
+    p.add_argument(
+        "--keyword-categories",
+        choices=["keep", "on", "off"],
+        default="keep",
+        help="store the keyword-category decision rule in the model's runtime options "
+        "(keep: as the source model has it)",
+    )
+    p.add_argument(
+        "--cv-folds",
+        type=int,
+        default=0,
+        help="K >= 2: print K-fold cross-validation on care_gold/dev and write nothing",
+    )
     return p
 
 
+CV_CATEGORY_THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
+
+
+def _fit_heads(
+    chosen: list[str],
+    net: Any,
+    features: torch.Tensor,
+    labels: dict[str, torch.Tensor],
+    weights: torch.Tensor,
+    args: argparse.Namespace,
+) -> dict[str, torch.nn.Linear]:
+    """Every head of net, with the chosen ones refitted on (features, labels, weights)."""
+    heads = {name: net.heads[name] for name in HEAD_SPECS}
+    for name in chosen:
+        balance = args.category_balance if name == "categories" else args.balance
+        heads[name] = fit_head(
+            name, features, labels, weights, net.heads[name], balance=balance, epochs=args.epochs
+        )
+    return heads
+
+
+def cross_validate(
+    clf: Classifier,
+    chosen: list[str],
+    fit: Any,
+    gold_records: list[dict[str, Any]],
+    gold_feats: torch.Tensor,
+    weights: torch.Tensor,
+    temperatures_of: Any,
+    *,
+    folds: int,
+    seed: int,
+) -> dict[str, Any]:
+    """K-fold CV on care_gold/dev: refit without each fold, decide its items as inference does.
+
+    `weights` covers train + gold (gold last); a fold's items get weight 0 while it is held out.
+    `fit(weights)` returns fitted heads, `temperatures_of(heads)` their temperatures.
+    """
+    if not 2 <= folds <= len(gold_records):
+        raise SystemExit(f"--cv-folds must lie in [2, {len(gold_records)}]; got {folds}")
+    n_train = len(weights) - len(gold_records)
+    order = torch.randperm(len(gold_records), generator=torch.Generator().manual_seed(seed))
+    variants = [(t, k) for t in CV_CATEGORY_THRESHOLDS for k in (False, True)]
+    preds: dict[tuple[float, bool], list[Any]] = {v: [None] * len(gold_records) for v in variants}
+    saved = clf.thresholds, clf.keyword_categories, clf.spec
+    try:
+        for fold in range(folds):
+            held = order[fold::folds]
+            w = weights.clone()
+            w[n_train + held] = 0.0
+            heads = fit(w)
+            clf.spec = dataclasses.replace(
+                saved[2], temperatures={**saved[2].temperatures, **temperatures_of(heads)}
+            )
+            with torch.no_grad():
+                logits = {name: head(gold_feats[held]) for name, head in heads.items()}
+            probs = calibrated_probabilities(logits, clf.spec)
+            for row, i in enumerate(held.tolist()):
+                text = clean_text(str(gold_records[i].get("text", "")))
+                for threshold, keywords in variants:
+                    clf.thresholds = dataclasses.replace(saved[0], category=threshold)
+                    clf.keyword_categories = keywords
+                    preds[(threshold, keywords)][i] = clf._decide(
+                        text, {k: v[row] for k, v in probs.items()}
+                    )
+            print(f"fold {fold + 1}/{folds} done", flush=True)
+    finally:
+        clf.thresholds, clf.keyword_categories, clf.spec = saved
+    report: dict[str, Any] = {"folds": folds, "items": len(gold_records), "refit_heads": chosen}
+    for (threshold, keywords), predicted in preds.items():
+        metrics = score(gold_records, predicted)
+        report[f"category_threshold={threshold} keyword_categories={keywords}"] = {
+            "intent_macro_f1": round(metrics["intent"]["macro_f1"], 3),
+            "category_micro_f1": round(metrics["categories"]["micro_f1"], 3),
+            "category_precision": round(metrics["categories"]["micro_precision"], 3),
+            "category_recall": round(metrics["categories"]["micro_recall"], 3),
+            "remedy_f1": round(metrics["remedy_due"]["f1"], 3),
+            "severity_accuracy": round(metrics["severity"]["accuracy"], 3),
+        }
+    return report
+
+
 def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    if args.out is None and args.cv_folds < 2:
+        raise SystemExit("refit: give --out DIR (or --cv-folds K to cross-validate only)")
     torch.manual_seed(args.seed)
     started = time.time()
     source = Path(args.model)
@@ -193,35 +304,48 @@ def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             net, tokenizer, texts, prefix=spec.text_prefix, max_length=spec.max_length
         )
 
+    chosen = [h.strip() for h in args.heads.split(",") if h.strip()]
+    unknown = sorted(set(chosen) - set(HEAD_SPECS))
+    if unknown:
+        raise SystemExit(f"--heads: unknown head(s) {unknown}; choose from {list(HEAD_SPECS)}")
     train = load_split(args.data, "train", limits=parse_limits(args.limits), seed=args.seed)
     print(f"{len(train)} training examples", flush=True)
     features = _cached_features(args.cache, f"train-{digest}", compute, [e.text for e in train])
     weights = torch.ones(len(train))
     gold_path = args.data / "care_gold" / "dev.jsonl"
-    gold: list[Example] = []
+    gold_records: list[dict[str, Any]] = []
     if args.gold_weight > 0 and gold_path.is_file():
-        gold = [gold_example(r) for r in read_jsonl(gold_path)]
+        gold_records = list(read_jsonl(gold_path))
+    gold = [gold_example(r) for r in gold_records]
+    gold_feats = torch.zeros(0, features.shape[1])
+    if gold:
         gold_feats = _cached_features(args.cache, f"gold-{digest}", compute, [e.text for e in gold])
         features = torch.cat([features, gold_feats])
         weights = torch.cat([weights, torch.full((len(gold),), args.gold_weight)])
     labels = stack_labels(train + gold)
-    chosen = [h.strip() for h in args.heads.split(",") if h.strip()]
-    unknown = sorted(set(chosen) - set(HEAD_SPECS))
-    if unknown:
-        raise SystemExit(f"--heads: unknown head(s) {unknown}; choose from {list(HEAD_SPECS)}")
-    heads = {name: net.heads[name] for name in HEAD_SPECS}
-    for name in chosen:
-        balance = args.category_balance if name == "categories" else args.balance
-        heads[name] = fit_head(
-            name, features, labels, weights, net.heads[name], balance=balance, epochs=args.epochs
-        )
-        print(f"fitted {name} ({time.time() - started:.0f}s)", flush=True)
 
     dev = load_split(args.data, "dev", limits={"b2w": 1000, "tweeteval_sentiment_en": 600}, seed=1)
     dev_feats = _cached_features(args.cache, f"dev-{digest}", compute, [e.text for e in dev])
-    with torch.no_grad():
-        logits = {name: heads[name](dev_feats) for name in chosen}
-    temperatures = {**spec.temperatures, **fit_temperatures(logits, stack_labels(dev))}
+    dev_labels = stack_labels(dev)
+
+    def fit(w: torch.Tensor) -> dict[str, torch.nn.Linear]:
+        return _fit_heads(chosen, net, features, labels, w, args)
+
+    def temperatures_of(heads: dict[str, torch.nn.Linear]) -> dict[str, float]:
+        with torch.no_grad():
+            logits = {name: heads[name](dev_feats) for name in chosen}
+        return fit_temperatures(logits, dev_labels)
+
+    if args.cv_folds:
+        if not gold:
+            raise SystemExit("--cv-folds needs DATA_DIR/care_gold/dev.jsonl and --gold-weight > 0")
+        return cross_validate(
+            clf, chosen, fit, gold_records, gold_feats, weights, temperatures_of,
+            folds=args.cv_folds, seed=args.seed,
+        )
+    heads = fit(weights)
+    print(f"fitted {', '.join(chosen)} ({time.time() - started:.0f}s)", flush=True)
+    temperatures = {**spec.temperatures, **temperatures_of(heads)}
     print(f"temperatures {temperatures}", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +358,9 @@ def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         for key, value in head.state_dict().items()
     }
     save_file(state, str(args.out / HEADS_FILE))
+    runtime = dict(spec.runtime)
+    if args.keyword_categories != "keep":
+        runtime["keyword_categories"] = args.keyword_categories == "on"
     new_spec = ModelSpec(
         name=args.name or spec.name,
         version=args.version or spec.version,
@@ -249,7 +376,7 @@ def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "refit_heads": chosen,
             "refit_seconds": round(time.time() - started, 1),
         },
-        runtime=spec.runtime,
+        runtime=runtime,
     )
     new_spec.save(args.out)
     print(f"saved {args.out} after {time.time() - started:.0f}s", flush=True)
@@ -259,8 +386,11 @@ def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    spec = refit(args, argv)
-    print(json.dumps({k: v for k, v in spec["training"].items() if k.startswith("refit")}, indent=2))
+    result = refit(args, argv)
+    if args.cv_folds:
+        print(json.dumps(result, indent=2))
+    else:
+        print(json.dumps({k: v for k, v in result["training"].items() if k.startswith("refit")}, indent=2))
 
 
 if __name__ == "__main__":

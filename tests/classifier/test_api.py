@@ -140,6 +140,39 @@ def test_thresholds_drive_the_flags(tiny_model_dir: Path) -> None:
         _check_consistent(c, never.thresholds)
 
 
+def test_keyword_categories_add_the_rules_that_fire_and_only_when_the_model_asks(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy)
+    spec = json.loads((copy / "social_care.json").read_text())
+    spec["runtime"] = {"keyword_categories": True}
+    (copy / "social_care.json").write_text(json.dumps(spec))
+    # every text a complaint, no category from the (random) head: only the rules remain
+    th = Thresholds(complaint=0.0, category=1.0)
+    texts = [
+        "Meu pedido não chegou e a embalagem veio amassada",
+        "Wrong size delivered, I want a refund",
+        "ok",
+    ]
+    with_rules = load_classifier(str(copy), thresholds=th)
+    assert with_rules.keyword_categories
+    late, wrong, plain = with_rules.classify(texts)
+    assert late.categories == ["delivery", "damaged_defective"]
+    assert wrong.categories == ["delivery", "wrong_item", "refund_return"]
+    # no rule fires: the complaint still gets the head's single best category
+    assert len(plain.categories) == 1
+    assert plain.categories == [max(plain.category_scores, key=plain.category_scores.__getitem__)]
+    for c in (late, wrong, plain):
+        _check_consistent(c, th)
+    without = load_classifier(str(tiny_model_dir), thresholds=th)
+    assert not without.keyword_categories
+    assert all(len(c.categories) == 1 for c in without.classify(texts))
+    # non-complaints get no keyword categories
+    none = load_classifier(str(copy), thresholds=Thresholds(complaint=1.0, category=1.0))
+    assert all(c.categories == [] for c in none.classify(texts) if c.intent != "question")
+
+
 def test_threshold_out_of_range() -> None:
     with pytest.raises(ValueError):
         Thresholds(complaint=1.5)

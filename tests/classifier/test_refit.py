@@ -96,3 +96,34 @@ def test_refit_learns_the_gold_labels_it_is_given(
     after = load_file(str(out / "heads.safetensors"))
     assert before["complaint.weight"].equal(after["complaint.weight"])
     assert not before["categories.weight"].equal(after["categories.weight"])
+
+
+def test_cross_validation_scores_held_out_gold_and_writes_nothing(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir), "--epochs", "20",
+                "--gold-weight", "5", "--cv-folds", "2"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    report = json.loads(capsys.readouterr().out.split("fold 2/2 done\n", 1)[1])
+    assert report["folds"] == 2 and report["items"] == 2
+    variants = [k for k in report if k.startswith("category_threshold=")]
+    assert len(variants) == 8
+    for key in variants:
+        figures = report[key]
+        assert set(figures) >= {"intent_macro_f1", "category_micro_f1", "remedy_f1"}
+        assert all(0.0 <= v <= 1.0 for v in figures.values())
+    # the keyword rules find both categories of "Meu pedido não chegou, quero reembolso"
+    assert report["category_threshold=0.5 keyword_categories=True"]["category_recall"] == 1.0
+
+
+def test_refit_stores_the_keyword_rule_choice_and_needs_an_output(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "refit"
+    refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir), "--out", str(out),
+                "--epochs", "5", "--keyword-categories", "on"])
+    assert json.loads((out / "social_care.json").read_text())["runtime"]["keyword_categories"]
+    assert load_classifier(str(out)).keyword_categories
+    with pytest.raises(SystemExit, match="--out"):
+        refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir)])
