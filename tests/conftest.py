@@ -255,3 +255,44 @@ def sandbox_core(tmp_path: Path, db_url: str, sandbox_server: Any, shipped_class
 def sandbox_config_fn() -> Any:
     """The function that builds a sandbox-pointed config (for tests that tweak it further)."""
     return sandbox_config
+
+
+# --- Headless Chromium (web inbox and HTML report tests) -------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _require_browser(chromium: Path) -> Any:
+    """Playwright's `sync_playwright`; skips without a browser, fails under SOCIAL_CARE_REQUIRE_BROWSER=1."""
+    why = None
+    if not chromium.exists():
+        why = f"{chromium} is missing (apt-get install -y chromium)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError as exc:
+            why = f"the playwright package is not installed ({exc})"
+    if why:
+        if os.environ.get("SOCIAL_CARE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required (SOCIAL_CARE_REQUIRE_BROWSER=1) but {why}")
+        pytest.skip(why)
+    return sync_playwright
+
+
+@pytest.fixture
+def require_browser() -> Any:
+    """The browser check itself, so that its skip/fail rule can be tested."""
+    return _require_browser
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A launched headless Debian Chromium (Playwright, no `playwright install`)."""
+    sync_playwright = _require_browser(CHROMIUM)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

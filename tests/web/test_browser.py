@@ -11,7 +11,6 @@ times differ on every run).
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,30 +27,12 @@ from .conftest import PASSWORD, draft_state, insert_draft
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
 XSS_MENTION = "<script>window.__xss=1</script> Adorei o atendimento da Loja Aurora!"
 XSS_AUTHOR = '<img src=x onerror="window.__xss=2">'
 EDITED = (
     "@ana Obrigado pelo carinho, Ana! Ficamos muito felizes com a sua mensagem. Equipe Loja Aurora"
 )
-
-
-def _require_browser() -> Any:
-    why = None
-    if not CHROMIUM.exists():
-        why = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError as exc:
-            why = f"the playwright package is not installed ({exc})"
-    if why:
-        if os.environ.get("SOCIAL_CARE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required (SOCIAL_CARE_REQUIRE_BROWSER=1) but {why}")
-        pytest.skip(why)
-    return sync_playwright
 
 
 class LiveServer:
@@ -89,21 +70,14 @@ def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-def browser_page(app: Any) -> Iterator[tuple[Any, str, list[str]]]:
-    sync_playwright = _require_browser()
-    with LiveServer(app) as base_url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(15_000)
-            errors: list[
-                str
-            ] = []  # console errors include CSP violations, which would mean a broken page
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            yield page, base_url, errors
-        finally:
-            browser.close()
+def browser_page(app: Any, chromium: Any) -> Iterator[tuple[Any, str, list[str]]]:
+    with LiveServer(app) as base_url:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+        errors: list[str] = []  # console errors include CSP violations, which would mean a broken page
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, base_url, errors
 
 
 def test_review_edit_approve_and_send_in_a_real_browser(
@@ -227,11 +201,10 @@ def test_review_edit_approve_and_send_in_a_real_browser(
     assert errors == [], "\n".join(errors)
 
 
-def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch, tmp_path, require_browser) -> None:
     monkeypatch.delenv("SOCIAL_CARE_REQUIRE_BROWSER", raising=False)
     with pytest.raises(pytest.skip.Exception, match="no-chromium is missing"):
-        _require_browser()
+        require_browser(tmp_path / "no-chromium")
     monkeypatch.setenv("SOCIAL_CARE_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="required"):
-        _require_browser()
+        require_browser(tmp_path / "no-chromium")
