@@ -41,6 +41,22 @@ def test_embedded_defaults_load_and_match_top_level_config() -> None:
     assert (REPO / "config.yaml").read_text(encoding="utf-8") == DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
 
 
+def test_classifier_threshold_defaults_agree_everywhere() -> None:
+    """`python -m social_care.classifier.evaluate` uses `Thresholds()`; the app uses the config.
+
+    Model-card figures come from the former, so both (and config.yaml) must decide alike.
+    """
+    from social_care.classifier.result import Thresholds
+    from social_care.config import ClassifierThresholdSettings
+
+    expected = {"complaint": Thresholds().complaint, "category": Thresholds().category, "remedy_due": Thresholds().remedy_due}
+    declared = ClassifierThresholdSettings().model_dump()
+    shipped = parse_config(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"), environ={}).settings.classifier.thresholds
+    for name, value in expected.items():
+        assert declared[name] == value, name
+        assert getattr(shipped, name) == value, name
+
+
 def test_default_database_is_a_sqlite_file_under_data_dir(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(_doc(data_dir="state"), encoding="utf-8")

@@ -11,7 +11,7 @@ class Thresholds:
     """Decision thresholds on calibrated probabilities; they come from the app's config."""
 
     complaint: float = 0.5
-    category: float = 0.4
+    category: float = 0.2
     remedy_due: float = 0.5
 
     def __post_init__(self) -> None:
