@@ -23,7 +23,8 @@ Test splits are never read. --cache keeps the features between runs (keyed by mo
 writes nothing and prints K-fold cross-validation figures on care_gold/dev instead (each fold's
 items are left out of the refit and then scored with the runtime's decision rules), for each
 category threshold with and without `--keyword-categories`: how the refit settings and the
-model's decision options are chosen without touching care_gold/test.
+model's decision options are chosen without touching care_gold/test. With --out as well, it
+prints those figures first and then refits on all of care_gold/dev and writes the model.
 """
 
 from __future__ import annotations
@@ -201,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--cv-folds",
         type=int,
         default=0,
-        help="K >= 2: print K-fold cross-validation on care_gold/dev and write nothing",
+        help="K >= 2: print K-fold cross-validation on care_gold/dev (and write nothing "
+        "unless --out is given too)",
     )
     return p
 
@@ -339,10 +341,14 @@ def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     if args.cv_folds:
         if not gold:
             raise SystemExit("--cv-folds needs DATA_DIR/care_gold/dev.jsonl and --gold-weight > 0")
-        return cross_validate(
+        cv_report = cross_validate(
             clf, chosen, fit, gold_records, gold_feats, weights, temperatures_of,
             folds=args.cv_folds, seed=args.seed,
         )
+        if args.out is None:
+            return cv_report
+        # --out as well: print the CV figures, then refit on all of care_gold/dev and write.
+        print(json.dumps(cv_report, indent=2), flush=True)
     heads = fit(weights)
     print(f"fitted {', '.join(chosen)} ({time.time() - started:.0f}s)", flush=True)
     temperatures = {**spec.temperatures, **temperatures_of(heads)}
@@ -387,7 +393,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     result = refit(args, argv)
-    if args.cv_folds:
+    if args.out is None:
         print(json.dumps(result, indent=2))
     else:
         print(json.dumps({k: v for k, v in result["training"].items() if k.startswith("refit")}, indent=2))

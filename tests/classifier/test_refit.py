@@ -132,6 +132,19 @@ def test_cross_validation_scores_held_out_gold_and_writes_nothing(
     assert report["category_threshold=0.5 keyword_categories=True"]["category_recall"] == 1.0
 
 
+def test_cross_validation_with_out_prints_the_folds_and_still_writes_the_model(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "refit"
+    refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir), "--out", str(out),
+                "--epochs", "5", "--cv-folds", "2"])
+    printed = capsys.readouterr().out
+    assert "fold 2/2 done" in printed and '"category_threshold=0.2 keyword_categories=True"' in printed
+    assert '"refit_seconds"' in printed.rsplit('"category_threshold=', 1)[1]
+    assert (out / "heads.safetensors").is_file()
+    assert load_classifier(str(out)).classify(["Meu pedido não chegou"])[0].language == "pt"
+
+
 def test_refit_stores_the_keyword_rule_choice_and_needs_an_output(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:
