@@ -232,6 +232,9 @@ def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         if args.init_from is not None:
             previous = json.loads((args.init_from / "social_care.json").read_text(encoding="utf-8"))
             spec.training["continued_from"] = previous.get("training", {})
+            # Decision options (keyword categories, default backend) belong to the model line,
+            # not to one training run: a continued model keeps them.
+            spec.runtime = dict(previous.get("runtime", {}))
         save_model_dir(net, tokenizer, spec, args.out, fp16=args.fp16)
     print(f"saved {args.out} after {time.time() - started:.0f}s", flush=True)
     return spec.to_json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,41 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         save_model_dir(net, tokenizer, spec, out)
     return out
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    """A tiny data directory in the shared layout; its test splits would not even parse."""
+    root = tmp_path / "data"
+    complaints = [
+        {"text": "@shop my order never arrived, two weeks late", "complaint": 1, "domain": "retail",
+         "xci_sentiment": "negative", "xci_severity": 2},
+        {"text": "@shop package came broken, I want a refund", "complaint": 1, "domain": "retail",
+         "xci_sentiment": "negative", "xci_severity": 3},
+        {"text": "lovely weather in the park today", "complaint": 0, "domain": "random_tweet",
+         "xci_sentiment": "positive", "xci_severity": 0},
+        {"text": "@shop thanks, the dress is perfect!", "complaint": 0, "domain": "apparel",
+         "xci_sentiment": "positive", "xci_severity": 0},
+    ]
+    tweets = [
+        {"text": "que dia lindo", "label": "positive"},
+        {"text": "odeio segunda-feira", "label": "negative"},
+        {"text": "o programa começa às nove", "label": "neutral"},
+    ]
+    for split in ("train", "dev"):
+        _write(root / "complaints" / f"{split}.jsonl", complaints)
+        _write(root / "xlmt_sentiment_pt" / f"{split}.jsonl", tweets)
+    gold = {"text": "Meu pedido não chegou, quero reembolso", "lang": "pt", "intent": "complaint",
+            "categories": ["delivery", "refund_return"], "remedy_due": True, "severity": 2,
+            "sentiment": "negative"}
+    _write(root / "care_gold" / "dev.jsonl", [gold, {**gold, "text": "Adorei!", "intent": "praise",
+            "categories": [], "remedy_due": False, "severity": 0, "sentiment": "positive"}])
+    # Test splits must never be read: these would not even parse.
+    for name in ("complaints", "xlmt_sentiment_pt", "care_gold"):
+        (root / name / "test.jsonl").write_text("{not json\n", encoding="utf-8")
+    return root

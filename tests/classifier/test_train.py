@@ -1,0 +1,50 @@
+"""Multi-task training, continued from a model directory: a loadable model that keeps its options."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from safetensors.torch import load_file
+
+from social_care.classifier import load_classifier
+from social_care.classifier.train import main as train_main
+
+
+def test_continued_training_updates_the_encoder_and_keeps_the_runtime_options(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(tiny_model_dir, source)
+    spec_path = source / "social_care.json"
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    spec["runtime"] = {"keyword_categories": True, "backend": "torch"}
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    out = tmp_path / "continued"
+
+    train_main([
+        "--data", str(data_dir), "--out", str(out), "--init-from", str(source),
+        "--version", "0.0.2", "--prefix", "query: ", "--max-length", "32",
+        "--epochs", "2", "--batch-size", "2", "--lr", "1e-3", "--threads", "1",
+    ])
+
+    written = json.loads((out / "social_care.json").read_text(encoding="utf-8"))
+    assert written["version"] == "0.0.2"
+    assert written["runtime"] == {"keyword_categories": True, "backend": "torch"}
+    assert "continued from tiny-test" in written["base_model"]
+    assert written["training"]["continued_from"] == spec.get("training", {})
+    assert written["training"]["steps"] == written["training"]["planned_steps"] > 0
+
+    def encoder_weights(model_dir: Path) -> dict:
+        (weights,) = [p for p in model_dir.glob("*.safetensors") if p.name != "heads.safetensors"]
+        return load_file(str(weights))
+
+    before, after = encoder_weights(source), encoder_weights(out)
+    assert before.keys() == after.keys()
+    assert any(not before[k].float().equal(after[k].float()) for k in before)
+
+    clf = load_classifier(str(out), threads=1)
+    assert clf.keyword_categories
+    result = clf.classify(["my order never arrived", "adorei!"])
+    assert len(result) == 2 and all(0.0 <= r.complaint_score <= 1.0 for r in result)
