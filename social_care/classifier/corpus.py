@@ -95,13 +95,19 @@ def _not_complaint(ex: Example, intent: str, text: str) -> None:
     ex.categories = [int(c in cats) for c in CATEGORIES]
 
 
+def record_text(source: str, record: dict[str, Any]) -> str:
+    """The text a record stands for: its `text`, or a dialogue's first customer turn."""
+    text = str(record.get("text") or "")
+    if source == "twitter_customer_care_ibm" and not text:
+        turns = [t for t in record.get("turns", []) if t.get("role") == "customer"]
+        text = str(turns[0]["text"]) if turns else ""
+    return text
+
+
 def label_record(source: str, record: dict[str, Any]) -> Example | None:
     """Example for one record of `source`; care_gold records are labelled from `source_labels`."""
     labels = {**record, **record.get("source_labels", {})}
-    text = record.get("text") or ""
-    if source == "twitter_customer_care_ibm" and not text:
-        turns = [t for t in record.get("turns", []) if t.get("role") == "customer"]
-        text = turns[0]["text"] if turns else ""
+    text = record_text(source, record)
     if not text.strip():
         return None
     ex = Example(text=text, source=source)
@@ -186,3 +192,40 @@ def gold_example(record: dict[str, Any]) -> Example:
         severity=int(record["severity"]),
         remedy_due=int(bool(record["remedy_due"])),
     )
+
+
+HAND_LABELS = Path(__file__).with_name("hand_labels.jsonl")
+
+
+def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple[list[Example], int]:
+    """Train-split texts with hand labels in the care_gold scheme, and how many labels there are.
+
+    `labels_path` holds one {"key": "SOURCE:ID", "intent", "categories", "remedy_due",
+    "severity", "sentiment"} per line and no text: the texts are looked up by id in
+    DATA_DIR/SOURCE/train.jsonl (never a dev or test split), so the file carries only our own
+    annotations. Labels whose text is not found (a data directory without that source) are
+    skipped; the caller reports the two counts.
+    """
+    wanted: dict[str, dict[str, dict[str, Any]]] = {}
+    total = 0
+    for row in read_jsonl(labels_path):
+        source, _, ident = str(row.get("key", "")).partition(":")
+        if source not in SOURCES or not ident:
+            raise ValueError(f"{labels_path}: key {row.get('key')!r} is not SOURCE:ID")
+        if row.get("intent") not in INTENTS:
+            raise ValueError(f"{labels_path}: {row['key']}: intent {row.get('intent')!r}")
+        wanted.setdefault(source, {})[ident] = row
+        total += 1
+    examples: list[Example] = []
+    for source, rows in wanted.items():
+        path = data_dir / source / "train.jsonl"
+        if not path.is_file():
+            continue
+        for record in read_jsonl(path):
+            row = rows.get(str(record.get("id")))
+            text = record_text(source, record) if row is not None else ""
+            if row is not None and text.strip():
+                example = gold_example({**row, "text": text})
+                example.source = f"hand:{source}"
+                examples.append(example)
+    return examples, total

@@ -9,9 +9,10 @@ text (the expensive part: one forward pass, no backward) and each linear head is
 full-batch on them in seconds, which on a 2-core CPU is far cheaper than more fine-tuning:
 
 * the training labels are those of `train` (train splits, weak labels where no human label
-  exists), plus care_gold/dev's hand labels with `--gold-weight` per item: the issue allows
-  care_gold/dev for training, and it is the only hand-labelled source of intent, categories,
-  remedy and severity;
+  exists), plus the hand labels of intent, categories, remedy and severity, which no source
+  set has: care_gold/dev's (the issue allows it for training) with `--gold-weight` per item,
+  and `--hand-labels` (train-split texts we labelled by hand in the care_gold scheme, shipped
+  as ids and labels only, no texts) with `--hand-weight` per item;
 * softmax and binary heads weight classes by (inverse frequency) ** --balance, so rare intents
   (question) and remedy cases are not drowned; the category head keeps --category-balance;
 * temperatures are refitted on the dev splits only (care_gold/dev is now training data).
@@ -44,7 +45,14 @@ from safetensors.torch import save_file
 
 from social_care.classifier.artifacts import HEADS_FILE, SPEC_FILE, ModelSpec, load_spec
 from social_care.classifier.calibration import fit_temperatures
-from social_care.classifier.corpus import UNKNOWN, Example, gold_example, load_split, read_jsonl
+from social_care.classifier.corpus import (
+    UNKNOWN,
+    Example,
+    gold_example,
+    load_hand_labelled,
+    load_split,
+    read_jsonl,
+)
 from social_care.classifier.evaluate import score
 from social_care.classifier.inference import (
     Classifier,
@@ -55,7 +63,7 @@ from social_care.classifier.labels import CATEGORIES, HEAD_SPECS
 from social_care.classifier.model import mean_pool
 from social_care.classifier.onnx_backend import model_digest
 from social_care.classifier.textprep import clean_text
-from social_care.classifier.train import parse_limits
+from social_care.classifier.train import add_hand_labels_option, parse_limits
 
 
 @torch.inference_mode()
@@ -170,6 +178,9 @@ def _cached_features(
     return feats
 
 
+HAND_WEIGHT = 30.0  # per hand-labelled text; chosen by --cv-folds on care_gold/dev
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, help="trained social-care model directory")
@@ -179,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default=None)
     p.add_argument("--limits", default="b2w=24000", help="per-source caps, name=n,...")
     p.add_argument("--gold-weight", type=float, default=100.0, help="0 = no care_gold/dev")
+    add_hand_labels_option(p)
+    p.add_argument("--hand-weight", type=float, default=HAND_WEIGHT, help="0 = no hand labels")
     p.add_argument("--balance", type=float, default=0.5)
     p.add_argument("--category-balance", type=float, default=0.0)
     p.add_argument(
@@ -314,6 +327,20 @@ def refit(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     print(f"{len(train)} training examples", flush=True)
     features = _cached_features(args.cache, f"train-{digest}", compute, [e.text for e in train])
     weights = torch.ones(len(train))
+    if args.hand_weight > 0 and args.hand_labels is not None:
+        hand, labelled = load_hand_labelled(args.data, args.hand_labels)
+        print(f"hand labels: {len(hand)} of {labelled} texts found in {args.data}", flush=True)
+        if hand:
+            # the weak-labelled copy of a hand-labelled text would contradict it: weight 0
+            # (not removed, so the cached train features stay valid)
+            relabelled = {e.text for e in hand}
+            weights[[i for i, e in enumerate(train) if e.text in relabelled]] = 0.0
+            hand_feats = _cached_features(
+                args.cache, f"hand-{digest}", compute, [e.text for e in hand]
+            )
+            features = torch.cat([features, hand_feats])
+            weights = torch.cat([weights, torch.full((len(hand),), args.hand_weight)])
+            train = train + hand
     gold_path = args.data / "care_gold" / "dev.jsonl"
     gold_records: list[dict[str, Any]] = []
     if args.gold_weight > 0 and gold_path.is_file():

@@ -4,7 +4,9 @@
         --base scratch|ENCODER_DIR_OR_HUB_ID [--epochs 1 --time-budget 600 ...]
 
 DATA_DIR has the /work/shared/data layout. Train splits of the labelled sets are used for
-training; their dev splits plus care_gold/dev for temperature calibration and the dev report.
+training, plus the train-split texts of --hand-labels (our own care_gold-scheme labels, shipped
+as ids without texts), each repeated --hand-repeat times and replacing its weak-labelled copy;
+their dev splits plus care_gold/dev for temperature calibration and the dev report.
 Test splits are never read.
 """
 
@@ -27,7 +29,14 @@ from safetensors.torch import load_file
 from social_care.classifier.artifacts import HEADS_FILE, ModelSpec
 from social_care.classifier.batching import encode_batch, masked_losses
 from social_care.classifier.calibration import collect_logits, fit_temperatures
-from social_care.classifier.corpus import Example, gold_example, load_split, read_jsonl
+from social_care.classifier.corpus import (
+    HAND_LABELS,
+    Example,
+    gold_example,
+    load_hand_labelled,
+    load_split,
+    read_jsonl,
+)
 from social_care.classifier.labels import HEAD_SPECS
 from social_care.classifier.model import (
     MultiTaskModel,
@@ -56,6 +65,17 @@ def parse_limits(text: str) -> dict[str, int]:
     return limits
 
 
+def add_hand_labels_option(p: argparse.ArgumentParser) -> None:
+    """--hand-labels, shared by train and refit."""
+    p.add_argument(
+        "--hand-labels",
+        type=Path,
+        default=HAND_LABELS,
+        help="hand labels (care_gold scheme) for train-split texts, by SOURCE:ID "
+        "(default: the file shipped with social_care)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="data directory (shared layout)")
@@ -72,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="", help="text prefix, e.g. 'query: ' for e5 models")
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--limits", default="b2w=12000", help="per-source caps, name=n,...")
+    add_hand_labels_option(p)
+    p.add_argument(
+        "--hand-repeat", type=int, default=4, help="times each hand-labelled text is seen per epoch"
+    )
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=5e-4)
@@ -140,6 +164,13 @@ def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     rng = random.Random(args.seed)
     started = time.time()
     examples = load_split(args.data, "train", limits=parse_limits(args.limits), seed=args.seed)
+    if args.hand_repeat > 0 and args.hand_labels is not None:
+        hand, labelled = load_hand_labelled(args.data, args.hand_labels)
+        print(f"hand labels: {len(hand)} of {labelled} texts found, each seen "
+              f"{args.hand_repeat}x per epoch", flush=True)
+        # a hand-labelled text replaces its weak-labelled copy, which would contradict it
+        relabelled = {e.text for e in hand}
+        examples = [e for e in examples if e.text not in relabelled] + hand * args.hand_repeat
     print(f"{len(examples)} training examples", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         encoder, tokenizer, base_name = _load_base(args, [e.text for e in examples], Path(tmp))

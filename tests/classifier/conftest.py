@@ -68,13 +68,13 @@ def data_dir(tmp_path: Path) -> Path:
     """A tiny data directory in the shared layout; its test splits would not even parse."""
     root = tmp_path / "data"
     complaints = [
-        {"text": "@shop my order never arrived, two weeks late", "complaint": 1, "domain": "retail",
+        {"id": "c1", "text": "@shop my order never arrived, two weeks late", "complaint": 1, "domain": "retail",
          "xci_sentiment": "negative", "xci_severity": 2},
-        {"text": "@shop package came broken, I want a refund", "complaint": 1, "domain": "retail",
+        {"id": "c2", "text": "@shop package came broken, I want a refund", "complaint": 1, "domain": "retail",
          "xci_sentiment": "negative", "xci_severity": 3},
-        {"text": "lovely weather in the park today", "complaint": 0, "domain": "random_tweet",
+        {"id": "c3", "text": "lovely weather in the park today", "complaint": 0, "domain": "random_tweet",
          "xci_sentiment": "positive", "xci_severity": 0},
-        {"text": "@shop thanks, the dress is perfect!", "complaint": 0, "domain": "apparel",
+        {"id": "c4", "text": "@shop thanks, the dress is perfect!", "complaint": 0, "domain": "apparel",
          "xci_sentiment": "positive", "xci_severity": 0},
     ]
     tweets = [

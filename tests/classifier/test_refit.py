@@ -118,3 +118,48 @@ def test_refit_stores_the_keyword_rule_choice_and_needs_an_output(
     assert load_classifier(str(out)).keyword_categories
     with pytest.raises(SystemExit, match="--out"):
         refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir)])
+
+
+def _hand_labels(tmp_path: Path, rows: list[dict]) -> Path:
+    path = tmp_path / "hand_labels.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_hand_labels_join_train_texts_by_id_and_are_learnt(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hand = _hand_labels(tmp_path, [
+        # the random-weather tweet of complaints/train, relabelled on purpose so the effect shows
+        {"key": "complaints:c3", "intent": "complaint", "categories": ["website_app"],
+         "remedy_due": False, "severity": 2, "sentiment": "negative"},
+        # a source this data directory does not have: skipped and counted
+        {"key": "b2w:b2w_missing", "intent": "praise", "categories": [], "remedy_due": False,
+         "severity": 0, "sentiment": "positive"},
+    ])
+    out, cache = tmp_path / "refit", tmp_path / "cache"
+    refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir), "--out", str(out),
+                "--epochs", "300", "--gold-weight", "5", "--hand-labels", str(hand),
+                "--hand-weight", "50", "--cache", str(cache)])
+    assert "hand labels: 1 of 2 texts found" in capsys.readouterr().out
+    spec = json.loads((out / "social_care.json").read_text(encoding="utf-8"))
+    assert spec["training"]["refit_examples"] == 4 + 3 + 1 + 2
+    assert sorted(p.name.split("-")[0] for p in cache.glob("*.pt")) == [
+        "dev", "gold", "hand", "train"]
+    (weather,) = load_classifier(str(out)).classify(["lovely weather in the park today"])
+    assert weather.category_scores["website_app"] > weather.category_scores["delivery"]
+
+
+def test_hand_labels_with_a_bad_key_or_intent_fail_clearly(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    base = {"categories": [], "remedy_due": False, "severity": 0, "sentiment": "neutral"}
+    for row, message in (
+        ({**base, "key": "c3", "intent": "other"}, "is not SOURCE:ID"),
+        ({**base, "key": "complaints:c3", "intent": "rant"}, "intent 'rant'"),
+    ):
+        hand = _hand_labels(tmp_path, [row])
+        with pytest.raises(ValueError, match=message):
+            refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir),
+                        "--out", str(tmp_path / "never"), "--hand-labels", str(hand)])
+        assert not (tmp_path / "never").exists()

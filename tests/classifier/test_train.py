@@ -48,3 +48,22 @@ def test_continued_training_updates_the_encoder_and_keeps_the_runtime_options(
     assert clf.keyword_categories
     result = clf.classify(["my order never arrived", "adorei!"])
     assert len(result) == 2 and all(0.0 <= r.complaint_score <= 1.0 for r in result)
+
+
+def test_hand_labelled_texts_replace_their_weak_copy_and_are_repeated(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, capsys
+) -> None:
+    hand = tmp_path / "hand.jsonl"
+    hand.write_text(json.dumps({
+        "key": "complaints:c3", "intent": "complaint", "categories": ["website_app"],
+        "remedy_due": False, "severity": 1, "sentiment": "negative"}) + "\n", encoding="utf-8")
+    out = tmp_path / "trained"
+    train_main([
+        "--data", str(data_dir), "--out", str(out), "--init-from", str(tiny_model_dir),
+        "--max-length", "32", "--epochs", "1", "--batch-size", "4", "--threads", "1",
+        "--hand-labels", str(hand), "--hand-repeat", "3",
+    ])
+    assert "hand labels: 1 of 1 texts found, each seen 3x per epoch" in capsys.readouterr().out
+    written = json.loads((out / "social_care.json").read_text(encoding="utf-8"))
+    # 4 complaints + 3 tweets, minus the weak copy of c3, plus 3 hand copies
+    assert written["training"]["examples"] == 7 - 1 + 3
