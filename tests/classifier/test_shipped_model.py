@@ -41,3 +41,10 @@ def test_models_dir_fits_the_size_budget() -> None:
     assert size <= 80 * 1024 * 1024
     interim = sum(p.stat().st_size for p in (MODELS / "social-care-interim").rglob("*"))
     assert interim <= 20 * 1024 * 1024
+
+
+def test_default_model_reads_the_issue_example_as_delivery_and_customer_service() -> None:
+    clf = load_classifier(str(MODELS / SHIPPED[0]), threads=2)
+    (c,) = clf.classify(["Meu pedido não chegou e ninguém responde, quero reembolso!"])
+    assert c.complaint and c.remedy_due
+    assert {"delivery", "customer_service"} <= set(c.categories)
