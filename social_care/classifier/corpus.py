@@ -197,6 +197,29 @@ def gold_example(record: dict[str, Any]) -> Example:
 HAND_LABELS = Path(__file__).with_name("hand_labels.jsonl")
 
 
+def _check_hand_row(row: Any, where: str) -> tuple[str, str]:
+    """(source, id) of one hand-label row, or ValueError naming the line and the bad field."""
+    key = row.get("key") if isinstance(row, dict) else None
+    source, _, ident = str(key or "").partition(":")
+    if source not in SOURCES or not ident:
+        raise ValueError(f"{where}: key {key!r} is not SOURCE:ID (one JSON object per line)")
+    problems = []
+    if row.get("intent") not in INTENTS:
+        problems.append(f"intent {row.get('intent')!r}")
+    categories = row.get("categories")
+    if not isinstance(categories, list) or not set(categories) <= set(CATEGORIES):
+        problems.append(f"categories {categories!r}")
+    if row.get("severity") not in range(5) or isinstance(row.get("severity"), bool):
+        problems.append(f"severity {row.get('severity')!r}")
+    if not isinstance(row.get("remedy_due"), bool):
+        problems.append(f"remedy_due {row.get('remedy_due')!r}")
+    if row.get("sentiment") not in SENTIMENTS:
+        problems.append(f"sentiment {row.get('sentiment')!r}")
+    if problems:
+        raise ValueError(f"{where}: {row['key']}: bad {', '.join(problems)}")
+    return source, ident
+
+
 def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple[list[Example], int]:
     """Train-split texts with hand labels in the care_gold scheme, and how many labels there are.
 
@@ -208,14 +231,19 @@ def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple
     """
     wanted: dict[str, dict[str, dict[str, Any]]] = {}
     total = 0
-    for row in read_jsonl(labels_path):
-        source, _, ident = str(row.get("key", "")).partition(":")
-        if source not in SOURCES or not ident:
-            raise ValueError(f"{labels_path}: key {row.get('key')!r} is not SOURCE:ID")
-        if row.get("intent") not in INTENTS:
-            raise ValueError(f"{labels_path}: {row['key']}: intent {row.get('intent')!r}")
-        wanted.setdefault(source, {})[ident] = row
-        total += 1
+    if not labels_path.is_file():
+        raise ValueError(f"hand labels file {labels_path} does not exist")
+    with labels_path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{labels_path}:{number}: not JSON ({exc.msg})") from None
+            source, ident = _check_hand_row(row, f"{labels_path}:{number}")
+            wanted.setdefault(source, {})[ident] = row
+            total += 1
     examples: list[Example] = []
     for source, rows in wanted.items():
         path = data_dir / source / "train.jsonl"

@@ -155,11 +155,21 @@ def test_hand_labels_with_a_bad_key_or_intent_fail_clearly(
 ) -> None:
     base = {"categories": [], "remedy_due": False, "severity": 0, "sentiment": "neutral"}
     for row, message in (
-        ({**base, "key": "c3", "intent": "other"}, "is not SOURCE:ID"),
-        ({**base, "key": "complaints:c3", "intent": "rant"}, "intent 'rant'"),
+        ({**base, "key": "c3", "intent": "other"}, ":1: key 'c3' is not SOURCE:ID"),
+        ({**base, "key": "complaints:c3", "intent": "rant"}, "bad intent 'rant'"),
+        ({**base, "key": "complaints:c3", "intent": "complaint", "categories": ["shipping"],
+          "severity": 7}, "bad categories \\['shipping'\\], severity 7"),
+        ({"key": "complaints:c3", "intent": "other"}, "bad categories None, severity None"),
     ):
         hand = _hand_labels(tmp_path, [row])
         with pytest.raises(ValueError, match=message):
             refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir),
                         "--out", str(tmp_path / "never"), "--hand-labels", str(hand)])
         assert not (tmp_path / "never").exists()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"key": "complaints:c3"\n', encoding="utf-8")
+    for path, message in ((broken, "broken.jsonl:1: not JSON"), (tmp_path / "nope.jsonl",
+                                                                 "does not exist")):
+        with pytest.raises(ValueError, match=message):
+            refit_main(["--model", str(tiny_model_dir), "--data", str(data_dir),
+                        "--out", str(tmp_path / "never"), "--hand-labels", str(path)])
