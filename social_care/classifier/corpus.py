@@ -7,7 +7,6 @@ Portuguese severity), the label comes from the source's own labels plus `weak_la
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from social_care.classifier.weak_labels import (
     remedy_for,
     severity_for,
 )
+from social_care.jsonl import numbered_rows
 
 SOURCES = (
     "complaints",
@@ -48,10 +48,8 @@ class Example:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    for _, record in numbered_rows(path):
+        yield record
 
 
 def _sentiment(value: object) -> int:
@@ -233,17 +231,10 @@ def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple
     total = 0
     if not labels_path.is_file():
         raise ValueError(f"hand labels file {labels_path} does not exist")
-    with labels_path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{labels_path}:{number}: not JSON ({exc.msg})") from None
-            source, ident = _check_hand_row(row, f"{labels_path}:{number}")
-            wanted.setdefault(source, {})[ident] = row
-            total += 1
+    for number, row in numbered_rows(labels_path):
+        source, ident = _check_hand_row(row, f"{labels_path}:{number}")
+        wanted.setdefault(source, {})[ident] = row
+        total += 1
     examples: list[Example] = []
     for source, rows in wanted.items():
         path = data_dir / source / "train.jsonl"

@@ -14,6 +14,7 @@ from social_care import models as m
 from social_care.cli.app import app
 from social_care.cli.common import check_format, console, err_console, print_json, state
 from social_care.config import DEFAULT_CONFIG_PATH
+from social_care.jsonl import numbered_rows
 from social_care.replies import history
 
 users_app = typer.Typer(help="Team members and their roles.", no_args_is_help=True)
@@ -125,13 +126,7 @@ def _read_inputs(texts: list[str], input_file: Path | None) -> list[str]:
     if input_file is None:
         return texts
     out: list[str] = []
-    for n, line in enumerate(input_file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{input_file}:{n}: not JSON ({exc.msg})") from exc
+    for n, record in numbered_rows(input_file):
         if isinstance(record, str):
             out.append(record)
         elif isinstance(record, dict) and isinstance(record.get("text"), str):

@@ -6,9 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from safetensors.torch import load_file
 
 from social_care.classifier import load_classifier
+from social_care.classifier.corpus import load_split
 from social_care.classifier.train import main as train_main
 
 
@@ -67,3 +69,12 @@ def test_hand_labelled_texts_replace_their_weak_copy_and_are_repeated(
     written = json.loads((out / "social_care.json").read_text(encoding="utf-8"))
     # 4 complaints + 3 tweets, minus the weak copy of c3, plus 3 hand copies
     assert written["training"]["examples"] == 7 - 1 + 3
+
+
+def test_a_broken_line_in_a_data_split_is_an_error_naming_the_file_and_line(data_dir: Path) -> None:
+    path = data_dir / "complaints" / "train.jsonl"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "c5", "text": "truncated\n')
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    with pytest.raises(ValueError, match=rf"complaints/train\.jsonl:{lines}: not JSON"):
+        load_split(data_dir, "train")
