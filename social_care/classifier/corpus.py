@@ -218,14 +218,17 @@ def _check_hand_row(row: Any, where: str) -> tuple[str, str]:
     return source, ident
 
 
-def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple[list[Example], int]:
-    """Train-split texts with hand labels in the care_gold scheme, and how many labels there are.
+def hand_labelled_records(
+    data_dir: Path, labels_path: Path = HAND_LABELS
+) -> tuple[list[dict[str, Any]], int]:
+    """Hand-labelled train-split texts as care_gold-style records, and how many labels there are.
 
     `labels_path` holds one {"key": "SOURCE:ID", "intent", "categories", "remedy_due",
     "severity", "sentiment"} per line and no text: the texts are looked up by id in
     DATA_DIR/SOURCE/train.jsonl (never a dev or test split), so the file carries only our own
     annotations. Labels whose text is not found (a data directory without that source) are
-    skipped; the caller reports the two counts.
+    skipped; the caller reports the two counts. Each record has the row's labels plus `id`
+    (the key), `source` and `text`, and the source record's `lang` where it has one.
     """
     wanted: dict[str, dict[str, dict[str, Any]]] = {}
     total = 0
@@ -235,7 +238,7 @@ def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple
         source, ident = _check_hand_row(row, f"{labels_path}:{number}")
         wanted.setdefault(source, {})[ident] = row
         total += 1
-    examples: list[Example] = []
+    records: list[dict[str, Any]] = []
     for source, rows in wanted.items():
         path = data_dir / source / "train.jsonl"
         if not path.is_file():
@@ -244,7 +247,17 @@ def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple
             row = rows.get(str(record.get("id")))
             text = record_text(source, record) if row is not None else ""
             if row is not None and text.strip():
-                example = gold_example({**row, "text": text})
-                example.source = f"hand:{source}"
-                examples.append(example)
+                lang = {"lang": record["lang"]} if record.get("lang") else {}
+                records.append({**row, "id": row["key"], "source": source, "text": text, **lang})
+    return records, total
+
+
+def load_hand_labelled(data_dir: Path, labels_path: Path = HAND_LABELS) -> tuple[list[Example], int]:
+    """Examples for `hand_labelled_records` (source `hand:SOURCE`), and how many labels there are."""
+    records, total = hand_labelled_records(data_dir, labels_path)
+    examples: list[Example] = []
+    for record in records:
+        example = gold_example(record)
+        example.source = f"hand:{record['source']}"
+        examples.append(example)
     return examples, total

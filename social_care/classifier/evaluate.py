@@ -5,20 +5,26 @@
 Whichever label fields the file has are scored: `complaint` (0/1), `label` (tweet sentiment),
 `polarity` / `recommend` (b2w), `sentiment`, `intent`, `categories`, `remedy_due`, `severity`
 (care_gold) and `lang`.
+
+`--hand-labels FILE --data DATA_DIR` also scores a hand-label file (ids and labels only, see
+docs/hand-labels.md) with its texts joined from DATA_DIR/SOURCE/train.jsonl.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from social_care.classifier.corpus import hand_labelled_records
 from social_care.classifier.inference import Classifier
 from social_care.classifier.labels import CATEGORIES, INTENTS, SENTIMENTS
 from social_care.classifier.metrics import accuracy, macro_f1, per_class_f1, set_micro_f1
 from social_care.classifier.result import Classification
+from social_care.jsonl import numbered_rows
 
 
 def _text_of(record: dict[str, Any]) -> str:
@@ -149,8 +155,19 @@ def evaluate(
 ) -> dict[str, Any]:
     """Classify every text of a JSONL file and score it against the labels it carries."""
     path = Path(dataset_path)
-    with path.open(encoding="utf-8") as handle:
-        records = [json.loads(line) for line in handle if line.strip()]
+    records = [record for _, record in numbered_rows(path)]
+    return evaluate_records(records, classifier, str(path), batch_size=batch_size, limit=limit)
+
+
+def evaluate_records(
+    records: list[dict[str, Any]],
+    classifier: Classifier,
+    name: str,
+    *,
+    batch_size: int = 32,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Classify the records' texts and score them against the labels they carry."""
     if limit is not None:
         records = records[:limit]
     texts = [_text_of(r) for r in records]
@@ -158,7 +175,7 @@ def evaluate(
     preds = classifier.classify(texts, batch_size=batch_size)
     seconds = time.perf_counter() - started
     return {
-        "dataset": str(path),
+        "dataset": name,
         "model": {
             "name": classifier.name,
             "version": classifier.version,
@@ -175,22 +192,37 @@ def evaluate(
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from social_care.classifier.inference import RUNTIMES, load_classifier_with_options
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
-    parser.add_argument("--dataset", required=True, type=Path, nargs="+")
+    parser.add_argument("--dataset", type=Path, nargs="+", default=[])
+    parser.add_argument("--hand-labels", type=Path, nargs="+", default=[],
+                        help="hand-label files to score too (texts joined from --data)")
+    parser.add_argument("--data", type=Path, help="data directory for --hand-labels")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--runtime", choices=["auto", *RUNTIMES], default="auto")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if not args.dataset and not args.hand_labels:
+        parser.error("give --dataset FILE and/or --hand-labels FILE --data DATA_DIR")
+    if args.hand_labels and args.data is None:
+        parser.error("--hand-labels needs --data DATA_DIR (the texts are joined from its train splits)")
     classifier = load_classifier_with_options(
         args.model, threads=args.threads, runtime=args.runtime
     )
     for dataset in args.dataset:
         result = evaluate(dataset, classifier, batch_size=args.batch_size, limit=args.limit)
+        print(json.dumps(result, indent=2))
+    for labels in args.hand_labels:
+        records, total = hand_labelled_records(args.data, labels)
+        if len(records) < total:
+            print(f"note: {total - len(records)} of {total} labels in {labels} have no text in {args.data}",
+                  file=sys.stderr)
+        result = evaluate_records(records, classifier, f"hand labels {labels}",
+                                  batch_size=args.batch_size, limit=args.limit)
         print(json.dumps(result, indent=2))
 
 

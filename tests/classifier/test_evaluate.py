@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from social_care.classifier import load_classifier
 from social_care.classifier.evaluate import evaluate
+from social_care.classifier.evaluate import main as evaluate_main
 from social_care.classifier.metrics import macro_f1, set_micro_f1
 
 
@@ -76,3 +79,29 @@ def test_dialogue_file_uses_first_customer_turn(tiny_model_dir: Path, tmp_path: 
     ]
     result = evaluate(_write(tmp_path / "ibm.jsonl", rows), load_classifier(str(tiny_model_dir)))
     assert result["n"] == 1 and result["metrics"] == {}
+
+
+def test_hand_label_files_are_scored_with_their_texts_joined_from_the_train_split(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hand = _write(tmp_path / "val.jsonl", [
+        {"key": "complaints:c2", "intent": "complaint", "categories": ["damaged_defective"],
+         "remedy_due": True, "severity": 3, "sentiment": "negative"},
+        {"key": "complaints:c4", "intent": "praise", "categories": [], "remedy_due": False,
+         "severity": 0, "sentiment": "positive"},
+        {"key": "b2w:b2w_missing", "intent": "praise", "categories": [], "remedy_due": False,
+         "severity": 0, "sentiment": "positive"},
+    ])
+    evaluate_main(["--model", str(tiny_model_dir), "--runtime", "torch",
+                   "--hand-labels", str(hand), "--data", str(data_dir)])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["dataset"] == f"hand labels {hand}" and result["n"] == 2
+    assert result["metrics"]["intent"]["n"] == 2 and result["metrics"]["remedy_due"]["n"] == 2
+    assert "1 of 3 labels" in captured.err
+
+
+def test_hand_labels_without_a_data_directory_is_a_usage_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        evaluate_main(["--model", str(tiny_model_dir), "--hand-labels", str(tmp_path / "val.jsonl")])
+    assert exc.value.code == 2
