@@ -193,6 +193,8 @@ def gold_example(record: dict[str, Any]) -> Example:
 
 
 HAND_LABELS = Path(__file__).with_name("hand_labels.jsonl")
+# held out of training: model and threshold choices are checked on it (docs/hand-labels.md)
+HAND_LABELS_VAL = Path(__file__).with_name("hand_labels_val.jsonl")
 
 
 def _check_hand_row(row: Any, where: str) -> tuple[str, str]:
