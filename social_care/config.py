@@ -115,8 +115,8 @@ class SandboxSettings(_Section):
 
 class ClassifierThresholdSettings(_Section):
     complaint: float = Field(0.5, ge=0, le=1, description="Complaint probability from which a mention is a complaint.")
-    category: float = Field(0.2, ge=0, le=1, description="Probability from which a complaint category applies.")
-    remedy_due: float = Field(0.5, ge=0, le=1, description="Probability from which a remedy is offered.")
+    category: float = Field(0.3, ge=0, le=1, description="Probability from which a complaint category applies.")
+    remedy_due: float = Field(0.35, ge=0, le=1, description="Probability from which a remedy is offered.")
     high_priority_severity: int = Field(3, ge=0, le=4, description="Severity from which a mention is high priority.")
 
 

@@ -11,8 +11,8 @@ class Thresholds:
     """Decision thresholds on calibrated probabilities; they come from the app's config."""
 
     complaint: float = 0.5
-    category: float = 0.2
-    remedy_due: float = 0.5
+    category: float = 0.3
+    remedy_due: float = 0.35
 
     def __post_init__(self) -> None:
         for name in ("complaint", "category", "remedy_due"):
