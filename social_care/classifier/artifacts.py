@@ -45,6 +45,9 @@ class ModelSpec:
     # the encoder's Linear layers to int8 at load time; {"keyword_categories": true} adds the
     # categories whose keyword rule fires (weak_labels.categories_for) to a complaint's own.
     runtime: dict[str, Any] = field(default_factory=dict)
+    # Optional lexical sentiment model mixed into the sentiment head (classifier.lexical):
+    # {"file": "lexical.safetensors", "labels": [...], "temperature": T, "mix": m, ...}.
+    lexical: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class ModelSpec:
             "temperatures": self.temperatures,
             "training": self.training,
             "runtime": self.runtime,
+            **({"lexical": self.lexical} if self.lexical else {}),
         }
 
     @classmethod
@@ -81,6 +85,7 @@ class ModelSpec:
                 temperatures={k: float(v) for k, v in data.get("temperatures", {}).items()},
                 training=dict(data.get("training", {})),
                 runtime=dict(data.get("runtime", {})),
+                lexical=dict(data.get("lexical") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"{where} is malformed: {exc!r}") from exc

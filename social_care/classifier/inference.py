@@ -19,6 +19,7 @@ from social_care.classifier.artifacts import (
 )
 from social_care.classifier.labels import CATEGORIES, HEAD_SPECS, INTENTS, SENTIMENTS, SEVERITIES
 from social_care.classifier.language import detect_language
+from social_care.classifier.lexical import LEXICAL_FILE, LexicalMixer, load_mixer
 from social_care.classifier.model import MultiTaskModel, quiet_transformers
 from social_care.classifier.onnx_backend import OnnxNetwork, export_path, onnx_network
 from social_care.classifier.result import Classification, Thresholds
@@ -52,6 +53,9 @@ class Classifier:
         self._model = model.eval()
         self.runtime = "torch"
         self._tokenizer = tokenizer
+        # Lexical sentiment model averaged into the sentiment head (see classifier.lexical);
+        # None when the model directory has none.
+        self.lexical: LexicalMixer | None = None
 
     def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[Classification]:
         """Classify each text; output order matches input order."""
@@ -84,9 +88,12 @@ class Classifier:
             max_length=self.spec.max_length,
             return_tensors="pt",
         )
-        return calibrated_probabilities(
+        probs = calibrated_probabilities(
             self._model(batch["input_ids"], batch["attention_mask"]), self.spec
         )
+        if self.lexical is not None:
+            probs["sentiment"] = self.lexical.apply(texts, probs["sentiment"])
+        return probs
 
     def _decide(self, text: str, p: dict[str, list[float]]) -> Classification:
         th = self.thresholds
@@ -265,6 +272,16 @@ def load_classifier_with_options(
         network = _quantize_int8(net) if chosen == "torch-int8" else net.eval()
     classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
     classifier.runtime = chosen
+    if spec.lexical:
+        try:
+            lexical_path = resolve_file(model_id, str(spec.lexical.get("file", LEXICAL_FILE)))
+            classifier.lexical = load_mixer(lexical_path, spec.lexical)
+        except (KeyError, TypeError, ValueError, OSError, RuntimeError) as exc:
+            raise ModelLoadError(
+                f"{model_id!r}: the lexical sentiment model in social_care.json cannot be "
+                f"loaded ({exc!r}); re-run `python -m social_care.classifier.lexical` or "
+                "delete the \"lexical\" entry"
+            ) from exc
     return classifier
 
 

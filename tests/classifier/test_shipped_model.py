@@ -48,3 +48,13 @@ def test_default_model_reads_the_issue_example_as_delivery_and_customer_service(
     (c,) = clf.classify(["Meu pedido não chegou e ninguém responde, quero reembolso!"])
     assert c.complaint and c.remedy_due
     assert {"delivery", "customer_service"} <= set(c.categories)
+
+
+def test_default_model_mixes_its_lexical_sentiment_model_into_the_sentiment_head() -> None:
+    clf = load_classifier(str(MODELS / SHIPPED[0]), threads=2)
+    assert clf.lexical is not None and 0.0 < clf.lexical.mix < 1.0
+    review = "Produto péssimo, veio com defeito e a loja não resolve. Não recomendo."
+    (c,) = clf.classify([review])
+    assert c.sentiment == "negative"
+    lexical = clf.lexical.probabilities([review])[0].tolist()
+    assert lexical[0] > lexical[2]  # the lexical model alone also reads it as negative
