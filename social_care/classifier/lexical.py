@@ -6,6 +6,7 @@ averaged with the transformer's sentiment head.
 trains it on the sentiment train splits, fits its temperature and the mixing weight on the dev
 splits, and writes `lexical.safetensors` plus a "lexical" entry in the model's social_care.json.
 A model directory without that entry runs on the transformer alone.
+`train --init-from` and `average` write models without it: run this command on their output.
 
 Why: the TF-IDF baselines of issue 4 make different mistakes from the small encoder (they see
 every word of a long review, which the encoder cuts at max_length, and rare words the pruned
