@@ -26,15 +26,16 @@ def collect_logits(
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Logits of every head and the stacked labels, for all examples."""
     model.eval()
+    device = next(model.parameters()).device
     logits: dict[str, list[torch.Tensor]] = {}
     labels: dict[str, list[torch.Tensor]] = {}
     for start in range(0, len(examples), batch_size):
         batch = encode_batch(
             examples[start : start + batch_size], tokenizer, prefix=prefix, max_length=max_length
         )
-        out = model(batch["input_ids"], batch["attention_mask"])
+        out = model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
         for name, value in out.items():
-            logits.setdefault(name, []).append(value.float())
+            logits.setdefault(name, []).append(value.float().cpu())
         for name, value in batch.items():
             if name not in ("input_ids", "attention_mask"):
                 labels.setdefault(name, []).append(value)

@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, default=0.06, help="fraction of steps")
     p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="torch device to train on: 'auto' (cuda when available, else cpu), 'cpu', 'cuda'",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fp16", action="store_true", help="store encoder weights as fp16")
     p.add_argument(
@@ -158,8 +163,22 @@ def _load_base(args: argparse.Namespace, texts: list[str], work: Path) -> tuple[
     return encoder, tokenizer, base_name
 
 
+def pick_device(name: str) -> torch.device:
+    """'auto' -> cuda when a GPU is visible, else cpu; anything else as torch names it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: no CUDA device is visible to torch")
+    return device
+
+
 def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     started = time.time()
@@ -177,6 +196,8 @@ def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         net = MultiTaskModel(encoder, default_head_sizes())
         if args.init_from is not None:
             net.heads.load_state_dict(load_file(str(args.init_from / HEADS_FILE)))
+        net.to(device)
+        print(f"training on {device}", flush=True)
         if args.freeze_embeddings:
             net.encoder.get_input_embeddings().weight.requires_grad_(False)
         head_lr = args.head_lr or min(args.lr * 5, 2e-3)
@@ -215,6 +236,7 @@ def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             batch = encode_batch(
                 batch_examples, tokenizer, prefix=args.prefix, max_length=args.max_length
             )
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             losses = masked_losses(net(batch["input_ids"], batch["attention_mask"]), batch)
             loss = sum(LOSS_WEIGHTS[k] * v for k, v in losses.items())
             optimizer.zero_grad()
@@ -258,6 +280,7 @@ def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
                 "batch_size": args.batch_size,
                 "train_seconds": round(train_seconds, 1),
                 "torch_threads": args.threads,
+                "device": str(device),
             },
         )
         if args.init_from is not None:
@@ -266,6 +289,7 @@ def train(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             # Decision options (keyword categories, default backend) belong to the model line,
             # not to one training run: a continued model keeps them.
             spec.runtime = dict(previous.get("runtime", {}))
+        net.to("cpu")
         save_model_dir(net, tokenizer, spec, args.out, fp16=args.fp16)
     print(f"saved {args.out} after {time.time() - started:.0f}s", flush=True)
     return spec.to_json()

@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from social_care.classifier import load_classifier
 from social_care.classifier.corpus import load_split
 from social_care.classifier.train import main as train_main
+from social_care.classifier.train import pick_device
 
 
 def test_continued_training_updates_the_encoder_and_keeps_the_runtime_options(
@@ -28,7 +30,7 @@ def test_continued_training_updates_the_encoder_and_keeps_the_runtime_options(
     train_main([
         "--data", str(data_dir), "--out", str(out), "--init-from", str(source),
         "--version", "0.0.2", "--prefix", "query: ", "--max-length", "32",
-        "--epochs", "2", "--batch-size", "2", "--lr", "1e-3", "--threads", "1",
+        "--epochs", "2", "--batch-size", "2", "--lr", "1e-3", "--threads", "1", "--device", "cpu",
     ])
 
     written = json.loads((out / "social_care.json").read_text(encoding="utf-8"))
@@ -37,6 +39,7 @@ def test_continued_training_updates_the_encoder_and_keeps_the_runtime_options(
     assert "continued from tiny-test" in written["base_model"]
     assert written["training"]["continued_from"] == spec.get("training", {})
     assert written["training"]["steps"] == written["training"]["planned_steps"] > 0
+    assert written["training"]["device"] == "cpu"
 
     def encoder_weights(model_dir: Path) -> dict:
         (weights,) = [p for p in model_dir.glob("*.safetensors") if p.name != "heads.safetensors"]
@@ -78,3 +81,15 @@ def test_a_broken_line_in_a_data_split_is_an_error_naming_the_file_and_line(data
     lines = len(path.read_text(encoding="utf-8").splitlines())
     with pytest.raises(ValueError, match=rf"complaints/train\.jsonl:{lines}: not JSON"):
         load_split(data_dir, "train")
+
+
+def test_device_auto_follows_cuda_and_a_missing_gpu_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick_device("auto") == torch.device("cpu")
+    assert pick_device("cpu") == torch.device("cpu")
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        pick_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device("auto") == torch.device("cuda")
