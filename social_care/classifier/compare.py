@@ -46,7 +46,7 @@ def read_results(path: Path) -> list[dict[str, Any]]:
         try:
             obj, i = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not evaluate output ({exc.msg} at character {exc.pos})")
+            raise ValueError(f"{path}: not evaluate output ({exc.msg} at character {exc.pos})") from exc
         if not isinstance(obj, dict) or "metrics" not in obj or "dataset" not in obj:
             raise ValueError(f"{path}: object {len(out) + 1} has no 'dataset' and 'metrics'")
         out.append(obj)
@@ -70,7 +70,8 @@ def headline_figures(results: list[dict[str, Any]]) -> dict[str, float]:
         name = set_name(str(result["dataset"]))
         metrics = result["metrics"]
         for key, sub, suffix in _HEADLINES:
-            value = metrics.get(key, {}).get(sub) if isinstance(metrics.get(key), dict) else None
+            entry = metrics.get(key)
+            value = entry.get(sub) if isinstance(entry, dict) else None
             if isinstance(value, (int, float)):
                 figures[name + suffix] = float(value)
     return figures
