@@ -6,6 +6,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors.torch import load_file
@@ -19,12 +20,16 @@ from social_care.classifier.artifacts import (
 )
 from social_care.classifier.labels import CATEGORIES, HEAD_SPECS, INTENTS, SENTIMENTS, SEVERITIES
 from social_care.classifier.language import detect_language
-from social_care.classifier.lexical import LEXICAL_FILE, LexicalMixer, load_mixer
 from social_care.classifier.model import MultiTaskModel, quiet_transformers
 from social_care.classifier.onnx_backend import OnnxNetwork, export_path, onnx_network
 from social_care.classifier.result import Classification, Thresholds
 from social_care.classifier.textprep import clean_text
 from social_care.classifier.weak_labels import categories_for
+
+if TYPE_CHECKING:
+    # imported where a model has a lexical entry, not at package import: importing it here
+    # made `python -m social_care.classifier.lexical` warn that runpy found it already loaded
+    from social_care.classifier.lexical import LexicalMixer
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +278,8 @@ def load_classifier_with_options(
     classifier = Classifier(spec=spec, model=network, tokenizer=tokenizer, thresholds=thresholds)
     classifier.runtime = chosen
     if spec.lexical:
+        from social_care.classifier.lexical import LEXICAL_FILE, load_mixer
+
         try:
             lexical_path = resolve_file(model_id, str(spec.lexical.get("file", LEXICAL_FILE)))
             classifier.lexical = load_mixer(lexical_path, spec.lexical)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,15 @@ def test_a_broken_lexical_entry_is_a_clear_load_error(
     (model / LEXICAL_FILE).unlink()
     with pytest.raises(ModelLoadError, match=LEXICAL_FILE):
         load_classifier_with_options(str(model), runtime="torch")
+
+
+def test_the_documented_command_starts_without_a_runpy_warning() -> None:
+    # `python -m social_care.classifier.lexical` warned "found in sys.modules ... prior to
+    # execution" while the package's import chain loaded the module before runpy ran it
+    run = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "social_care.classifier.lexical",
+         "--help"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "--mix" in run.stdout and "sys.modules" not in run.stderr
